@@ -1,0 +1,39 @@
+# Two commands for a fresh machine: `make run` (the cashier app on SQLite with demo data) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+POS_CONFIG_FILE := var/pos.toml
+export POS_CONFIG := $(abspath $(POS_CONFIG_FILE))
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(POS_CONFIG_FILE): | $(VENV)/.installed
+	mkdir -p var
+	$(BIN)/pos init $(POS_CONFIG_FILE) --database "sqlite:///$(abspath var/pos.db)" --printer-file "$(abspath var/printer.bin)"
+
+run: $(VENV)/.installed $(POS_CONFIG_FILE)
+	$(BIN)/pos db upgrade
+	$(BIN)/pos demo --if-empty
+	$(BIN)/pos run
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check pos tests bench
+	$(BIN)/ruff format --check pos tests bench
+	$(BIN)/mypy pos/domain
+
+test: lint
+	env -u POS_CONFIG $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var

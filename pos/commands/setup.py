@@ -1,0 +1,86 @@
+"""`pos init`, `pos db upgrade`, `pos demo`, `pos run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pos.commands.common import JsonOption, app, db_app, fail, load_runtime, print_json
+
+
+@app.command("init")
+def init(
+    path: Path = typer.Argument(Path("pos.toml"), help="Where to write the starter config."),
+    database: str = typer.Option(
+        "", "--database", help="[database] url to write (default: the user data dir)."
+    ),
+    printer_file: str = typer.Option("", "--printer-file", help="Use a file printer writing to this path."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Write a starter config with a fresh random brand secret and cart-link secret."""
+    from pos.setup import starter_config
+
+    if path.exists() and not force:
+        fail(f"{path} already exists; use --force to overwrite it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(starter_config(database_url=database, printer_file=printer_file), encoding="utf-8")
+    path.chmod(0o600)
+    if as_json:
+        print_json({"path": str(path)})
+    else:
+        typer.echo(f"Wrote {path} (mode 600; it holds the secrets).")
+
+
+@db_app.command("upgrade")
+def upgrade(as_json: bool = JsonOption) -> None:
+    """Create or migrate the schema to the newest version (Alembic)."""
+    from pos.db.engine import DatabaseError
+    from pos.db.migrate import current_heads
+    from pos.db.migrate import upgrade as run_upgrade
+    from pos.setup import secure_sqlite_file
+
+    rt = load_runtime()
+    try:
+        run_upgrade(rt.database_url)
+    except DatabaseError:
+        raise
+    except Exception as exc:  # alembic wraps driver errors in many types
+        fail(f"Could not migrate {rt.database_url}: {str(exc).splitlines()[0]}")
+    secure_sqlite_file(rt.database_url)
+    if as_json:
+        print_json({"database": rt.database_url, "heads": current_heads(rt.database_url)})
+    else:
+        typer.echo(f"Database {rt.database_url} is up to date.")
+
+
+@app.command("demo")
+def demo(
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when articles exist already."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Load a demo venue: New Year's Eve, a concert, VIP, ride and season cards, a day ticket, drinks, merch."""
+    from pos.db.demo import load_demo
+
+    rt = load_runtime()
+    created = load_demo(rt, if_empty=if_empty)
+    if as_json:
+        print_json({"articles": created})
+    elif created:
+        typer.echo(f"Loaded {len(created)} demo articles.")
+    else:
+        typer.echo("Articles exist already; demo data not loaded.")
+
+
+@app.command("run")
+def run() -> None:
+    """Start the cashier app (the same as `pos` alone)."""
+    run_app()
+
+
+def run_app() -> None:
+    rt = load_runtime()
+    from pos.screens.app import PosApp
+
+    PosApp(rt).run()

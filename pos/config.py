@@ -1,0 +1,215 @@
+"""Configuration: one TOML file, validated up front so a bad key is one sentence, not a traceback."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pos.errors import PosError
+
+
+def default_data_dir() -> Path:
+    """Where the default SQLite database lives (XDG data dir, e.g. ~/.local/share/pos)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("pos", appauthor=False))
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'pos.db'}"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Venue(Section):
+    name: str = "pos box office"
+    timezone: str = "Europe/Berlin"
+    day_starts_at: str = "00:00"
+    currency: str = "EUR"
+    language: Literal["de", "en"] = "de"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("day_starts_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", value)
+        if not match:
+            raise ValueError(f'expected a time HH:MM such as "05:00", got {value!r}')
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError(f'expected a three-letter ISO currency code such as "EUR", got {value!r}')
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def day_start_minutes(self) -> int:
+        hours, minutes = self.day_starts_at.split(":")
+        return int(hours) * 60 + int(minutes)
+
+
+class Brand(Section):
+    id: str = "1000"
+    secret: str | None = None
+    header: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _four_digits(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9]{4}", value):
+            raise ValueError(f'expected four ASCII digits as a string such as "1000", got {value!r}')
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 16:
+            raise ValueError("must be at least 16 characters long (run `pos init` for a random one)")
+        return value
+
+
+class Database(Section):
+    url: str = Field(default_factory=default_database_url)
+
+
+class Printer(Section):
+    kind: Literal["file", "network", "usb", "serial", "cups", "dummy"] = "dummy"
+    paper_mm: Literal[58, 80] = 80
+    path: str = "var/printer.bin"
+    host: str = "127.0.0.1"
+    port: int = Field(default=9100, ge=1, le=65535)
+    timeout: float = Field(default=5.0, gt=0)
+    vendor_id: int = 0
+    product_id: int = 0
+    device: str = "/dev/ttyUSB0"
+    baudrate: int = 19200
+    name: str = ""
+    cash_drawer: bool = True
+
+
+class Scanner(Section):
+    kind: Literal["keyboard", "evdev", "serial"] = "keyboard"
+    device: str = ""
+    baudrate: int = 9600
+    burst_ms: int = Field(default=50, ge=1)
+
+
+class Smtp(Section):
+    host: str = ""
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    user: str = ""
+    password: str = ""
+    sender: str = "tickets@example.org"
+    subject_de: str = "Ihre Tickets, Bestellung {order_id}"
+    subject_en: str = "Your tickets, order {order_id}"
+    body_de: str = "Guten Tag {name},\n\nim Anhang finden Sie Ihre Tickets.\n\n{codes}\n"
+    body_en: str = "Hello {name},\n\nyour tickets are attached.\n\n{codes}\n"
+
+
+class CartLinks(Section):
+    secret: str | None = None
+    base_url: str = "pos://cart"
+
+
+class Terminal(Section):
+    name: str = "terminal-1"
+    gate: str = "main"
+    operator: str = "system"
+
+
+class Config(Section):
+    venue: Venue = Field(default_factory=Venue)
+    brand: Brand = Field(default_factory=Brand)
+    database: Database = Field(default_factory=Database)
+    printer: Printer = Field(default_factory=Printer)
+    scanner: Scanner = Field(default_factory=Scanner)
+    smtp: Smtp = Field(default_factory=Smtp)
+    cart_links: CartLinks = Field(default_factory=CartLinks)
+    terminal: Terminal = Field(default_factory=Terminal)
+
+    def brand_secret(self) -> bytes:
+        """The MAC key; only commands that issue or check tickets ask for it."""
+        if not self.brand.secret:
+            raise ConfigError(
+                "Config key [brand] secret is missing; run `pos init` to write a config with a fresh secret."
+            )
+        return self.brand.secret.encode()
+
+    def cart_link_secret(self) -> bytes:
+        if not self.cart_links.secret:
+            raise ConfigError("Config key [cart_links] secret is missing; cart links need a shared secret.")
+        return self.cart_links.secret.encode()
+
+
+class ConfigError(PosError):
+    """A configuration problem, told in one sentence naming the key."""
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = [str(part) for part in error["loc"]]
+    if len(loc) >= 2:
+        key = f"[{'.'.join(loc[:-1])}] {loc[-1]}"
+    elif loc:
+        key = f"[{loc[0]}]"
+    else:
+        key = "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"Config key {key} is not known; check the spelling against config.example.toml."
+    if kind == "missing":
+        return f"Config key {key} is missing."
+    message = str(error["msg"])
+    message = message.removeprefix("Value error, ")
+    return f"Config key {key} is wrong: {message}."
+
+
+def parse_config(data: dict[str, Any]) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc.errors()[0])) from None
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Load PATH, else $POS_CONFIG, else ./pos.toml if present, else the defaults."""
+    if path is None:
+        path = os.environ.get("POS_CONFIG") or None
+    if path is None and Path("pos.toml").is_file():
+        path = "pos.toml"
+    if path is None:
+        return Config()
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"Config file {file} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Config file {file} cannot be read: {exc}.") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {file} is not valid TOML: {exc}.") from None
+    return parse_config(data)

@@ -1,0 +1,266 @@
+"""The tables. Money in integer cents, times as UTC (naive in the database, aware in Python)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import BigInteger, DateTime, Index, MetaData, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC on every backend, hands back aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware UTC time is required")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Article(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    price_cents: int
+    vat_bp: int = 1900  # VAT rate in basis points: 1900 = 19 %
+    group: str = "General"
+    shop_group: str = "Events"
+    assortment: str = "default"
+    is_ticket: bool = False
+    hidden: bool = False
+    stock_limit: int | None = None  # None: unlimited
+    sold: int = 0  # units sold and not cancelled; remaining = stock_limit - sold
+    valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    event_date: date | None = None
+    repeat: str = "none"  # none | anytime | daily | same-day
+    repeat_limit: int | None = None  # re-entries after the first; None: unlimited
+    ean: str | None = Field(default=None, unique=True)
+    position: int = 0  # order on the sale screen within its shop group
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    email: str | None = Field(default=None, index=True)
+    phone: str | None = None
+    birthday: date | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Operator(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    role: str = "cashier"  # cashier | admin
+    pin_hash: str
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Shift(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operator.id", index=True)
+    terminal: str
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    float_cents: int = 0
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    counted_cents: int | None = None
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    terminal: str = ""
+    operator: str = ""
+    shift_id: int | None = Field(default=None, foreign_key="shift.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    guest_name: str | None = None
+    guest_email: str | None = None
+    total_cents: int = 0
+    payment_method: str = "cash"  # cash | card | free
+    given_cents: int = 0  # cash handed over; equals total for card
+    change_cents: int = 0
+    status: str = "paid"  # paid | cancelled
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cart_link_id: str | None = Field(default=None, unique=True)  # a paid cart link cannot be paid again
+    link_promo: bool = False
+
+
+class OrderLine(SQLModel, table=True):
+    __tablename__ = "order_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    article_name: str
+    article_group: str
+    quantity: int = 1
+    unit_price_cents: int
+    discount_cents: int = 0
+    total_cents: int
+    vat_bp: int
+    promo_code_id: int | None = Field(default=None, foreign_key="promo_code.id")
+    valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Ticket(SQLModel, table=True):
+    """One admission; its serial is its id, so a scanned code finds it by primary key."""
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    brand: str
+    code: str | None = Field(default=None, unique=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    order_line_id: int | None = Field(default=None, foreign_key="order_line.id")
+    article_id: int = Field(foreign_key="article.id", index=True)
+    holder_name: str | None = None
+    holder_email: str | None = None
+    valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    event_date: date | None = None
+    repeat: str = "none"
+    repeat_limit: int | None = None
+    voided: bool = False
+    first_redeemed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_gate: str | None = None
+    printed: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Entry(SQLModel, table=True):
+    """An accepted scan (a registration). The first is also on the ticket; the rest are its repeat protocol."""
+
+    __table_args__ = (Index("ix_entry_ticket_id_at", "ticket_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    ticket_id: int = Field(foreign_key="ticket.id", sa_type=BigInteger)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    gate: str = ""
+    first: bool = False
+    terminal: str = ""
+
+
+class ScanLog(SQLModel, table=True):
+    """Rejected scans, for the door's statistics."""
+
+    __tablename__ = "scan_log"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    gate: str = ""
+    terminal: str = ""
+    code: str = ""  # what was scanned, cut to 64 characters
+    ticket_id: int | None = Field(default=None, sa_type=BigInteger)
+    reason: str
+
+
+class PromoCode(SQLModel, table=True):
+    __tablename__ = "promo_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True)
+    amount_cents: int | None = None
+    percent_bp: int | None = None  # 1000 = 10 %
+    uses: int = 1
+    used: int = 0
+    valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    batch: str | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PromoUnlock(SQLModel, table=True):
+    __tablename__ = "promo_unlock"
+
+    promo_code_id: int = Field(foreign_key="promo_code.id", primary_key=True)
+    article_id: int = Field(foreign_key="article.id", primary_key=True)
+
+
+class PromoAppliesTo(SQLModel, table=True):
+    __tablename__ = "promo_applies_to"
+
+    promo_code_id: int = Field(foreign_key="promo_code.id", primary_key=True)
+    article_id: int = Field(foreign_key="article.id", primary_key=True)
+
+
+class PromoUse(SQLModel, table=True):
+    __tablename__ = "promo_use"
+
+    id: int | None = Field(default=None, primary_key=True)
+    promo_code_id: int = Field(foreign_key="promo_code.id", index=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    order_line_id: int | None = Field(default=None, foreign_key="order_line.id")
+    discount_cents: int = 0
+    returned: bool = False
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    operator: str = ""
+    terminal: str = ""
+    action: str
+    target: str = ""
+    before: str | None = None  # JSON
+    after: str | None = None  # JSON
+
+
+class PrintJob(SQLModel, table=True):
+    __tablename__ = "print_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", sa_type=BigInteger)
+    kind: str  # ticket | slip | receipt | zreport
+    status: str = Field(default="pending", index=True)  # pending | printing | done | failed
+    reprint: bool = False
+    attempts: int = 0
+    error: str | None = None
+    payload: str | None = None  # JSON for jobs not tied to an order (Z report)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    printed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxMail(SQLModel, table=True):
+    __tablename__ = "outbox_mail"
+    __table_args__ = (UniqueConstraint("ticket_id", "generation"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", sa_type=BigInteger)
+    generation: int = 0  # 0 for the first send, +1 for each deliberate resend
+    recipient: str
+    language: str = "de"
+    status: str = Field(default="pending", index=True)  # pending | sending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,48 @@
+"""Venue time: business days that start at `day_starts_at`, and user time input in venue local time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+def business_day(at: datetime, zone: ZoneInfo, day_start_minutes: int) -> date:
+    """The business day an instant belongs to: a party at 02:00 with day start 05:00 is still 'yesterday'."""
+    local = at.astimezone(zone)
+    return (local - timedelta(minutes=day_start_minutes)).date()
+
+
+def business_day_bounds(day: date, zone: ZoneInfo, day_start_minutes: int) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of a business day, correct across DST changes."""
+    start_clock = time(day_start_minutes // 60, day_start_minutes % 60)
+    start = datetime.combine(day, start_clock, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), start_clock, tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def parse_time(text: str, zone: ZoneInfo) -> datetime:
+    """ISO 8601; without an offset the time is venue local. A bare date means its midnight."""
+    cleaned = text.strip()
+    if cleaned.endswith(("Z", "z")):
+        cleaned = cleaned[:-1] + "+00:00"
+    try:
+        value = datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 time such as 2026-12-31T20:00") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC)
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date such as 2026-12-31") from None
+
+
+def iso_local(at: datetime | None, zone: ZoneInfo) -> str | None:
+    """ISO 8601 in venue local time with its offset, seconds precision."""
+    if at is None:
+        return None
+    return at.astimezone(zone).isoformat(timespec="seconds")

@@ -15,7 +15,7 @@ def root(
         None, "--config", envvar="POS_CONFIG", help="Config file (TOML). Default: ./pos.toml if present."
     ),
     db: str | None = typer.Option(
-        None, "--db", envvar="POS_DB", help="Database URL, e.g. sqlite:///pos.db; wins over [database] url."
+        None, "--db", envvar="POS_DB", help="Database URL, e.g. sqlite:///pos.db; wins over the config file."
     ),
 ) -> None:
     common.Options.config_path = config
@@ -30,7 +30,17 @@ for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)
 
 # Each module adds its commands to `app` or to a group in pos.commands.common when imported.
-from pos.commands import articles, setup  # noqa: E402,F401
+from pos.commands import (  # noqa: E402,F401
+    articles,
+    export,
+    mail,
+    operators,
+    printing,
+    promos,
+    redeem,
+    sales,
+    setup,
+)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Commands added by the export work; see pos/cli.py."""

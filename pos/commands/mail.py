@@ -1,0 +1,1 @@
+"""Commands added by the mail work; see pos/cli.py."""

@@ -1,0 +1,1 @@
+"""Commands added by the operators work; see pos/cli.py."""

@@ -1,0 +1,1 @@
+"""Commands added by the printing work; see pos/cli.py."""

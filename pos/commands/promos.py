@@ -1,0 +1,1 @@
+"""Commands added by the promos work; see pos/cli.py."""

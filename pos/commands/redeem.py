@@ -1,0 +1,1 @@
+"""Commands added by the redeem work; see pos/cli.py."""

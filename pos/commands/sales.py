@@ -1,0 +1,1 @@
+"""Commands added by the sales work; see pos/cli.py."""

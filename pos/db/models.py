@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, MetaData, TypeDecorator, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, Index, Integer, MetaData, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -34,6 +34,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+# 64-bit ids on PostgreSQL; on SQLite only a column declared INTEGER is the auto-assigned rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
@@ -132,7 +136,7 @@ class OrderLine(SQLModel, table=True):
 class Ticket(SQLModel, table=True):
     """One admission; its serial is its id, so a scanned code finds it by primary key."""
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
     brand: str
     code: str | None = Field(default=None, unique=True)
     order_id: int = Field(foreign_key="orders.id", index=True)
@@ -157,7 +161,7 @@ class Entry(SQLModel, table=True):
 
     __table_args__ = (Index("ix_entry_ticket_id_at", "ticket_id", "at"),)
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
     ticket_id: int = Field(foreign_key="ticket.id", sa_type=BigInteger)
     at: datetime = Field(sa_type=UTCDateTime, index=True)
     gate: str = ""
@@ -170,7 +174,7 @@ class ScanLog(SQLModel, table=True):
 
     __tablename__ = "scan_log"
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
     at: datetime = Field(sa_type=UTCDateTime, index=True)
     gate: str = ""
     terminal: str = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -168,8 +169,13 @@ class ConfigError(PosError):
     """A configuration problem, told in one sentence naming the key."""
 
 
+def _key_part(part: object) -> str:
+    text = str(part)
+    return text if re.fullmatch(r"[A-Za-z0-9_.-]+", text) else json.dumps(text, ensure_ascii=True)
+
+
 def _describe(error: dict[str, Any]) -> str:
-    loc = [str(part) for part in error["loc"]]
+    loc = [_key_part(part) for part in error["loc"]]
     if len(loc) >= 2:
         key = f"[{'.'.join(loc[:-1])}] {loc[-1]}"
     elif loc:
@@ -181,7 +187,7 @@ def _describe(error: dict[str, Any]) -> str:
         return f"Config key {key} is not known; check the spelling against config.example.toml."
     if kind == "missing":
         return f"Config key {key} is missing."
-    message = str(error["msg"])
+    message = " ".join(str(error["msg"]).split())
     message = message.removeprefix("Value error, ")
     return f"Config key {key} is wrong: {message}."
 

@@ -80,8 +80,12 @@ def demo_articles(rt: Runtime) -> list[dict[str, Any]]:
 
 
 def load_demo(rt: Runtime, *, if_empty: bool = False) -> list[str]:
-    """Insert the demo articles in one transaction; returns their names (empty when skipped)."""
+    """Insert the demo articles (and the demo operators while there are none) in one transaction; returns
+    the article names (empty when skipped)."""
+    from pos.db.operators import add_demo_operators
+
     with transaction(rt.engine) as session:
+        add_demo_operators(session)
         existing = session.exec(select(func.count()).select_from(Article)).one()
         if existing and if_empty:
             return []

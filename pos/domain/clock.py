@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 def business_day(at: datetime, zone: ZoneInfo, day_start_minutes: int) -> date:
     """The business day an instant belongs to: a party at 02:00 with day start 05:00 is still 'yesterday'."""
     local = at.astimezone(zone)
-    return (local - timedelta(minutes=day_start_minutes)).date()
+    day = (local - timedelta(minutes=day_start_minutes)).date()
+    # Wall-clock arithmetic is off by one day when the day starts inside a DST gap or repeated hour;
+    # the bounds define the day, so they settle it.
+    start, end = business_day_bounds(day, zone, day_start_minutes)
+    if at < start:
+        return day - timedelta(days=1)
+    if at >= end:
+        return day + timedelta(days=1)
+    return day
 
 
 def business_day_bounds(day: date, zone: ZoneInfo, day_start_minutes: int) -> tuple[datetime, datetime]:

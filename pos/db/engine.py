@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
@@ -46,7 +46,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read snapshot (see read_snapshot) must not hold the write lock: a long export would stall the tills.
+    mode = "DEFERRED" if connection.get_execution_options().get("pos_read_only") else "IMMEDIATE"
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -90,6 +92,24 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextlib.contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Connection]:
+    """A consistent read-only view for long reads (exports, reports) that never blocks writers.
+
+    SQLite: a deferred transaction (WAL gives it a snapshot). PostgreSQL: REPEATABLE READ, read only.
+    """
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execution_options(pos_read_only=True)
+        else:
+            connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        try:
+            with connection.begin():
+                yield connection
+        except OperationalError as exc:
+            raise DatabaseError(f"The database is not reachable or busy: {_first_line(exc)}.") from exc
 
 
 def _first_line(exc: OperationalError) -> str:

@@ -1,1 +1,225 @@
-"""Commands added by the mail work; see pos/cli.py."""
+"""`pos customer ...`, `pos order resend`, `pos mail ...`, `pos cart-link ...`: delivery and customers."""
+
+from __future__ import annotations
+
+import typer
+
+from pos.commands.common import (
+    JsonOption,
+    app,
+    cart_link_app,
+    customer_app,
+    load_runtime,
+    new_app,
+    order_app,
+    parse_or_fail,
+    print_json,
+)
+
+mail_app = new_app("E-mail delivery of tickets: the outbox and its sender.")
+app.add_typer(mail_app, name="mail")
+
+
+# ---- customers ----
+
+
+@customer_app.command("add")
+def customer_add(
+    name: str = typer.Argument(..., help="The customer's name."),
+    email: str | None = typer.Option(None, "--email", help="E-mail address (tickets are sent there)."),
+    phone: str | None = typer.Option(None, "--phone", help="Phone number."),
+    birthday: str | None = typer.Option(None, "--birthday", help="Birthday, YYYY-MM-DD."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a customer record."""
+    from pos.db.customers import add_customer, customer_json
+
+    rt = load_runtime()
+    customer = add_customer(rt, name, email=email, phone=phone, birthday=birthday)
+    if as_json:
+        print_json(customer_json(customer, rt.config.venue.zone))
+    else:
+        typer.echo(f"Added customer #{customer.id} {customer.name}.")
+
+
+@customer_app.command("list")
+def customer_list(as_json: bool = JsonOption) -> None:
+    """List the customer records."""
+    from pos.db.customers import customer_json, list_customers
+
+    rt = load_runtime()
+    rows = [customer_json(c, rt.config.venue.zone) for c in list_customers(rt)]
+    if as_json:
+        print_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("#", "Name", "E-mail", "Phone", "Birthday")
+    for row in rows:
+        table.add_row(
+            str(row["id"]), row["name"], row["email"] or "", row["phone"] or "", row["birthday"] or ""
+        )
+    Console().print(table)
+
+
+@customer_app.command("import")
+def customer_import(
+    file: str = typer.Argument(..., help="CSV (UTF-8) with the header name,email,phone,birthday."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Import customers from CSV: every row or none (a bad row is named by its line number)."""
+    from pos.db.customers import customer_json, import_customers
+
+    rt = load_runtime()
+    customers = import_customers(rt, file)
+    if as_json:
+        print_json([customer_json(c, rt.config.venue.zone) for c in customers])
+    else:
+        typer.echo(f"Imported {len(customers)} customers.")
+
+
+# ---- e-mail ----
+
+
+def _outcome_json(outcome: object) -> dict[str, object]:
+    sent = getattr(outcome, "sent", [])
+    failed = getattr(outcome, "failed", [])
+    return {"sent": sent, "failed": [{"id": mail_id, "error": reason} for mail_id, reason in failed]}
+
+
+@order_app.command("resend")
+def order_resend(
+    order: int = typer.Argument(..., help="Order id."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Send the order's tickets by e-mail again (a deliberate second copy of each ticket)."""
+    from pos.db.mail import mail_enabled, resend_order, send_all_pending
+
+    rt = load_runtime()
+    queued = resend_order(rt, order)
+    result: dict[str, object] = {"order_id": order, "queued": queued, "sent": [], "failed": []}
+    if mail_enabled(rt):
+        result.update(_outcome_json(send_all_pending(rt, order_id=order)))
+    if as_json:
+        print_json(result)
+        return
+    if not mail_enabled(rt):
+        typer.echo(f"Queued {len(queued)} mails for order {order}; [smtp] host is empty, so none was sent.")
+        return
+    _echo_outcome(result)
+
+
+def _echo_outcome(result: dict[str, object]) -> None:
+    sent = result["sent"]
+    failed = result["failed"]
+    assert isinstance(sent, list) and isinstance(failed, list)
+    typer.echo(f"Sent {len(sent)} mails.")
+    for item in failed:
+        typer.echo(f"Mail {item['id']} not sent: {item['error']} (will retry).", err=True)
+
+
+@mail_app.command("send-pending")
+def mail_send_pending(as_json: bool = JsonOption) -> None:
+    """Send every queued mail that is due (failed ones after their back-off)."""
+    from pos.db.mail import send_all_pending
+
+    rt = load_runtime()
+    result = _outcome_json(send_all_pending(rt))
+    if as_json:
+        print_json(result)
+    else:
+        _echo_outcome(result)
+    if result["failed"]:
+        raise typer.Exit(1)
+
+
+@mail_app.command("list")
+def mail_list(
+    order: int | None = typer.Option(None, "--order", help="Only this order's mails."),
+    status: str | None = typer.Option(None, "--status", help="pending | sending | sent | failed."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Show the outbox: what was sent, what waits for a retry and why."""
+    from pos.db.mail import list_outbox, outbox_json
+
+    rt = load_runtime()
+    rows = [outbox_json(m, rt) for m in list_outbox(rt, order_id=order, status=status)]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        error = f"  {row['error']}" if row["error"] else ""
+        typer.echo(
+            f"#{row['id']} order {row['order_id']} ticket {row['ticket_id']} to {row['recipient']}: "
+            f"{row['status']} (attempts {row['attempts']}){error}"
+        )
+
+
+# ---- cart links ----
+
+
+@cart_link_app.command("create")
+def cart_link_create(
+    items: list[str] = typer.Argument(..., help="ARTICLE[:QTY]: exact name or #ID, optional quantity."),
+    customer_name: str | None = typer.Option(None, "--customer-name", help="The buyer's name."),
+    customer_email: str | None = typer.Option(None, "--customer-email", help="Where the tickets go."),
+    promo: str | None = typer.Option(None, "--promo", help="A direct-link promo code."),
+    valid_from: str | None = typer.Option(None, "--valid-from", help="Ticket validity start (ISO 8601)."),
+    valid_until: str | None = typer.Option(None, "--valid-until", help="Ticket validity end (ISO 8601)."),
+    expires_in: str = typer.Option(
+        "24h", "--expires-in", help="How long the link can be paid: 30m, 24h, 7d."
+    ),
+    qr: bool = typer.Option(False, "--qr", help="Also draw the link as a QR code in the terminal."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create a signed cart link (what a third-party shop would hand over) and print its URL."""
+    from pos.db.cart_links import LinkRequest, create_cart_link, link_json, terminal_qr
+    from pos.domain.cart_link import parse_duration
+    from pos.domain.clock import parse_time
+
+    rt = load_runtime()
+    zone = rt.config.venue.zone
+    request = LinkRequest(
+        items=items,
+        customer_name=customer_name,
+        customer_email=customer_email,
+        promo=promo,
+        valid_from=parse_or_fail(lambda t: parse_time(t, zone), valid_from, "--valid-from")
+        if valid_from
+        else None,
+        valid_until=parse_or_fail(lambda t: parse_time(t, zone), valid_until, "--valid-until")
+        if valid_until
+        else None,
+        lifetime=parse_or_fail(parse_duration, expires_in, "--expires-in"),
+    )
+    link, url = create_cart_link(rt, request)
+    if as_json:
+        print_json(link_json(link, url, rt))
+        return
+    if qr:
+        typer.echo(terminal_qr(url))
+    typer.echo(url)
+
+
+@cart_link_app.command("show")
+def cart_link_show(
+    url: str = typer.Argument(..., help="The cart link."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Verify a cart link (signature, expiry, not yet paid) and show its cart."""
+    from pos.db.cart_links import link_json, read_cart_link
+
+    rt = load_runtime()
+    link = read_cart_link(rt, url)
+    data = link_json(link, None, rt)
+    if as_json:
+        print_json(data)
+        return
+    typer.echo(f"Cart link {link.id}, valid until {data['expires_at']}:")
+    for line in link.lines:
+        typer.echo(f"  {line.quantity} x {line.article}")
+    if link.customer_name or link.customer_email:
+        typer.echo(f"  for {link.customer_name or ''} <{link.customer_email or ''}>")
+    if link.promo:
+        typer.echo(f"  promo {link.promo}")

@@ -108,6 +108,7 @@ class Printer(Section):
     baudrate: int = 19200
     name: str = ""
     cash_drawer: bool = True
+    status_check: bool = True  # network: ask the printer for its paper status around each job
 
 
 class Scanner(Section):

@@ -1,1 +1,177 @@
-"""Commands added by the promos work; see pos/cli.py."""
+"""`pos promo add|generate|list`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from pos.commands.common import JsonOption, fail, load_runtime, parse_or_fail, print_json, promo_app
+
+AmountOption = typer.Option(None, "--amount", help="Fixed reduction per ticket, e.g. 5.00.")
+PercentOption = typer.Option(None, "--percent", help="Reduction per ticket in percent, e.g. 10.")
+UnlockOption = typer.Option([], "--unlock", help="Hidden article the code unlocks (name or #ID); repeatable.")
+AppliesToOption = typer.Option(
+    [], "--applies-to", help="Ticket article the reduction is limited to (name or #ID); repeatable."
+)
+UsesOption = typer.Option(1, "--uses", min=1, help="How many tickets the code can reduce or unlock.")
+ValidFromOption = typer.Option(None, "--valid-from", help="Start of validity (ISO 8601; venue time).")
+ValidUntilOption = typer.Option(None, "--valid-until", help="End of validity (ISO 8601; venue time).")
+
+
+def _definition(
+    rt: Any,
+    amount: str | None,
+    percent: str | None,
+    unlock: list[str],
+    applies_to: list[str],
+    uses: int,
+    valid_from: str | None,
+    valid_until: str | None,
+) -> dict[str, Any]:
+    """Parse the options shared by add and generate into keyword arguments for pos.db.promos."""
+    from pos.domain.clock import parse_time
+    from pos.domain.money import parse_amount, parse_rate
+
+    if amount is not None and percent is not None:
+        fail("A code reduces by a fixed amount or by a percentage, not both (--amount or --percent).")
+    zone = rt.config.venue.zone
+
+    def when(text: str | None, option: str) -> datetime | None:
+        return parse_or_fail(lambda t: parse_time(t, zone), text, option) if text else None
+
+    return {
+        "amount_cents": parse_or_fail(parse_amount, amount, "--amount") if amount is not None else None,
+        "percent_bp": parse_or_fail(parse_rate, percent, "--percent") if percent is not None else None,
+        "unlocks": unlock,
+        "applies_to": applies_to,
+        "uses": uses,
+        "valid_from": when(valid_from, "--valid-from"),
+        "valid_until": when(valid_until, "--valid-until"),
+    }
+
+
+def _describe(promo: dict[str, Any]) -> str:
+    from pos.domain.money import format_plain
+
+    does = []
+    if promo["unlocks"]:
+        does.append("unlocks " + ", ".join(promo["unlocks"]))
+    if promo["amount_cents"] is not None:
+        does.append(f"takes {format_plain(promo['amount_cents'])} off")
+    if promo["percent"] is not None:
+        does.append(f"takes {promo['percent']} % off")
+    if promo["applies_to"]:
+        does[-1] += " " + ", ".join(promo["applies_to"])
+    return " and ".join(does)
+
+
+@promo_app.command("add")
+def add(
+    code: str = typer.Argument(..., help="The code customers enter (stored in upper case)."),
+    amount: str | None = AmountOption,
+    percent: str | None = PercentOption,
+    unlock: list[str] = UnlockOption,
+    applies_to: list[str] = AppliesToOption,
+    uses: int = UsesOption,
+    valid_from: str | None = ValidFromOption,
+    valid_until: str | None = ValidUntilOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Add a promo code: unlock hidden articles, reduce ticket prices, or both."""
+    from pos.db.promos import add_promo
+
+    rt = load_runtime()
+    spec = _definition(rt, amount, percent, unlock, applies_to, uses, valid_from, valid_until)
+    promo = add_promo(rt, code, **spec)
+    if as_json:
+        print_json(promo)
+    else:
+        typer.echo(f"Added promo code {promo['code']} ({_describe(promo)}, {promo['uses']} use(s)).")
+
+
+@promo_app.command("generate")
+def generate(
+    count: int = typer.Option(..., "--count", min=1, max=100_000, help="How many codes."),
+    prefix: str = typer.Option("", "--prefix", help="Start of every code, e.g. SPONSOR."),
+    amount: str | None = AmountOption,
+    percent: str | None = PercentOption,
+    unlock: list[str] = UnlockOption,
+    applies_to: list[str] = AppliesToOption,
+    uses: int = UsesOption,
+    valid_from: str | None = ValidFromOption,
+    valid_until: str | None = ValidUntilOption,
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the codes to this CSV file."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Generate a batch of unguessable single codes (PREFIX-XXXX-XXXX), e.g. for a sponsor."""
+    from pos.db.promos import generate_promos
+
+    rt = load_runtime()
+    spec = _definition(rt, amount, percent, unlock, applies_to, uses, valid_from, valid_until)
+    batch = generate_promos(rt, count, prefix=prefix, **spec)
+    if output is not None:
+        _write_csv(output, batch)
+    if as_json:
+        print_json(batch)
+    elif output is not None:
+        typer.echo(f"Wrote {len(batch)} promo codes to {output}.")
+    else:
+        typer.echo("\n".join(p["code"] for p in batch))
+
+
+def _write_csv(path: Path, batch: list[dict[str, Any]]) -> None:
+    import csv
+
+    columns = [
+        "code",
+        "amount_cents",
+        "percent",
+        "unlocks",
+        "applies_to",
+        "uses",
+        "valid_from",
+        "valid_until",
+    ]
+    try:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            for promo in batch:
+                row = {
+                    **promo,
+                    "unlocks": "|".join(promo["unlocks"]),
+                    "applies_to": "|".join(promo["applies_to"]),
+                }
+                writer.writerow(["" if row[c] is None else row[c] for c in columns])
+    except OSError as exc:
+        fail(f"Cannot write {path}: {exc.strerror or exc} (the codes are stored; see pos promo list).")
+
+
+@promo_app.command("list")
+def list_(as_json: bool = JsonOption) -> None:
+    """List promo codes with their uses, used and left."""
+    from pos.db.promos import list_promos
+
+    rt = load_runtime()
+    rows = list_promos(rt)
+    if as_json:
+        print_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("Code", "Does", "Uses", "Used", "Left", "Valid from", "Valid until")
+    for row in rows:
+        table.add_row(
+            row["code"],
+            _describe(row),
+            str(row["uses"]),
+            str(row["used"]),
+            str(row["left"]),
+            row["valid_from"] or "",
+            row["valid_until"] or "",
+        )
+    Console().print(table)

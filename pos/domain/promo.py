@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
-
 from pos.domain.money import percent_of
 
 # The solver works in float64: every cost it adds up must stay an exact integer.
@@ -146,6 +143,14 @@ def _solve(slots: Sequence[TicketSlot], rules: Sequence[PromoRule]) -> list[Prom
     n = len(slots)
     if n == 0:
         return []
+    if not rules:
+        hidden_slot = next((slot for slot in slots if slot.hidden), None)
+        if hidden_slot is not None:
+            raise _unserved(hidden_slot)
+        return [None] * n
+    import numpy as np  # here, not at the top: one-shot commands without codes start faster
+    from scipy.optimize import linear_sum_assignment
+
     weight = n + 1
     discount = np.array([[rule.discount(slot) for rule in rules] for slot in slots], dtype=np.int64)
     discount = discount.reshape(n, len(rules))

@@ -96,4 +96,8 @@ def load_demo(rt: Runtime, *, if_empty: bool = False) -> list[str]:
                 continue
             session.add(Article(position=position, **spec))
             created.append(spec["name"])
+        session.flush()
+        from pos.db.promos import add_demo_promos
+
+        add_demo_promos(session)
         return created

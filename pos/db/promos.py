@@ -280,6 +280,32 @@ def _promos_json(session: Session, promos: Sequence[PromoCode], zone: ZoneInfo) 
     ]
 
 
+DEMO_PROMOS = [
+    # (code, amount_cents, percent_bp, unlocks, uses): the seed's rebooking pair, a VIP unlock, a discount
+    ("VIP2027", None, None, ["Konzert VIP"], 20),
+    ("SAVE10", None, 1000, [], 100),
+    ("UMBUCHUNG50", 5000, None, [], 1),
+    ("UMBUCHUNG20", 2000, None, [], 1),
+]
+
+
+def add_demo_promos(session: Session) -> list[str]:
+    """The demo codes that are not there yet (inside the demo's transaction, after its articles)."""
+    existing = set(session.exec(select(PromoCode.code)))
+    created = []
+    for code, amount_cents, percent_bp, unlocks, uses in DEMO_PROMOS:
+        if code in existing:
+            continue
+        articles = [session.exec(select(Article).where(Article.name == name)).first() for name in unlocks]
+        unlock_ids = [_id(article) for article in articles if article is not None]
+        if unlocks and not unlock_ids:
+            continue
+        spec = _Spec(amount_cents, percent_bp, unlock_ids, [], uses, None, None)
+        _insert(session, code, spec, batch="demo")
+        created.append(code)
+    return created
+
+
 def _article_names(session: Session, table: Any, ids: list[int]) -> dict[int, list[str]]:
     names: dict[int, list[str]] = {}
     for start in range(0, len(ids), 500):  # stay below the bound-parameter limits

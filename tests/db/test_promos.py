@@ -270,3 +270,15 @@ def test_uses_are_counted_atomically_across_processes(rt: Runtime, shop: dict[st
         assert all(p.used == p.uses for p in session.exec(select(PromoCode)).all())
         assert len(session.exec(select(PromoUse)).all()) == 12
         assert len(session.exec(select(Order)).all()) == 12
+
+
+def test_demo_loads_the_promo_codes_once(rt: Runtime) -> None:
+    from pos.db.demo import load_demo
+
+    load_demo(rt)
+    load_demo(rt)
+    listed = {p["code"]: p for p in promos.list_promos(rt)}
+    assert set(listed) == {"SAVE10", "UMBUCHUNG20", "UMBUCHUNG50", "VIP2027"}
+    assert listed["VIP2027"]["unlocks"] == ["Konzert VIP"] and listed["VIP2027"]["uses"] == 20
+    assert listed["SAVE10"]["percent"] == 10
+    assert (listed["UMBUCHUNG50"]["amount_cents"], listed["UMBUCHUNG20"]["amount_cents"]) == (5000, 2000)

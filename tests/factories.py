@@ -1,0 +1,175 @@
+"""Test data straight through the models, independent of the sales service.
+
+`issue_tickets` makes what a sale leaves behind (an order, one line per ticket, tickets with codes,
+the article's sold count) in one transaction; `bulk_issue_tickets` loads many tickets fast for
+benchmarks and load tests (one order, explicit serials, executemany).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+
+from pos.db.articles import add_article, find_article
+from pos.db.engine import transaction
+from pos.db.models import Article, Order, OrderLine, Ticket
+from pos.domain.ticket_code import make_code
+from pos.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    id: int
+    code: str
+    order_id: int
+
+
+def ticket_article(
+    rt: Runtime,
+    name: str = "Konzert 15.01.2027",
+    *,
+    price_cents: int = 5000,
+    repeat: str = "none",
+    repeat_limit: int | None = None,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    event_date: date | None = None,
+    **extra: Any,
+) -> Article:
+    return add_article(
+        rt,
+        name=name,
+        price_cents=price_cents,
+        is_ticket=True,
+        repeat=repeat,
+        repeat_limit=repeat_limit,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        event_date=event_date,
+        **extra,
+    )
+
+
+def issue_tickets(
+    rt: Runtime,
+    article: Article | int | str,
+    count: int = 1,
+    *,
+    holder_name: str | None = "Erika Mustermann",
+    holder_email: str | None = None,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    voided: bool = False,
+) -> list[IssuedTicket]:
+    """One paid order with `count` tickets of `article` (validity per line overrides the article's)."""
+    brand, secret = rt.config.brand.id, rt.config.brand_secret()
+    with transaction(rt.engine) as session:
+        art = _article(session, article)
+        order = Order(
+            created_at=rt.now(),
+            terminal=rt.terminal,
+            operator=rt.acting_operator,
+            guest_name=holder_name,
+            guest_email=holder_email,
+            total_cents=art.price_cents * count,
+            given_cents=art.price_cents * count,
+            status="cancelled" if voided else "paid",
+        )
+        session.add(order)
+        session.flush()
+        tickets = []
+        for _ in range(count):
+            line = OrderLine(
+                order_id=order.id,
+                article_id=art.id,
+                article_name=art.name,
+                article_group=art.group,
+                unit_price_cents=art.price_cents,
+                total_cents=art.price_cents,
+                vat_bp=art.vat_bp,
+                valid_from=valid_from,
+                valid_until=valid_until,
+            )
+            session.add(line)
+            session.flush()
+            ticket = Ticket(
+                brand=brand,
+                order_id=order.id,
+                order_line_id=line.id,
+                article_id=art.id,
+                holder_name=holder_name,
+                holder_email=holder_email,
+                valid_from=valid_from or art.valid_from,
+                valid_until=valid_until or art.valid_until,
+                event_date=art.event_date,
+                repeat=art.repeat,
+                repeat_limit=art.repeat_limit,
+                voided=voided,
+                created_at=rt.now(),
+            )
+            session.add(ticket)
+            session.flush()
+            ticket.code = make_code(brand, ticket.id, secret)
+            tickets.append(ticket)
+        if not voided:
+            art.sold += count
+        session.flush()
+        return [IssuedTicket(t.id, t.code, order.id) for t in tickets]
+
+
+def bulk_issue_tickets(
+    rt: Runtime,
+    article: Article | int | str,
+    count: int,
+    *,
+    holder_name: str | None = None,
+    batch: int = 10_000,
+) -> list[IssuedTicket]:
+    """Many tickets in one order: explicit serials after the highest one, inserted with executemany."""
+    brand, secret = rt.config.brand.id, rt.config.brand_secret()
+    with transaction(rt.engine) as session:
+        art = _article(session, article)
+        order = Order(created_at=rt.now(), terminal=rt.terminal, operator=rt.acting_operator)
+        session.add(order)
+        session.flush()
+        first = (session.execute(select(func.max(Ticket.id))).scalar() or 0) + 1
+        now = rt.now()
+        issued = [
+            IssuedTicket(serial, make_code(brand, serial, secret), order.id)
+            for serial in range(first, first + count)
+        ]
+        common = {
+            "brand": brand,
+            "order_id": order.id,
+            "article_id": art.id,
+            "holder_name": holder_name,
+            "valid_from": art.valid_from,
+            "valid_until": art.valid_until,
+            "event_date": art.event_date,
+            "repeat": art.repeat,
+            "repeat_limit": art.repeat_limit,
+            "voided": False,
+            "printed": False,
+            "created_at": now,
+        }
+        for start in range(0, count, batch):
+            rows = [{"id": t.id, "code": t.code, **common} for t in issued[start : start + batch]]
+            session.execute(insert(Ticket), rows)
+        session.execute(update(Article).where(Article.id == art.id).values(sold=Article.sold + count))
+        if session.get_bind().dialect.name == "postgresql":
+            # explicit ids leave the sequence behind; the next sale would collide without this
+            session.execute(
+                text("SELECT setval(pg_get_serial_sequence('ticket', 'id'), (SELECT max(id) FROM ticket))")
+            )
+        return issued
+
+
+def _article(session: Any, article: Article | int | str) -> Article:
+    if isinstance(article, Article):
+        return session.get(Article, article.id)
+    if isinstance(article, int):
+        return session.get(Article, article)
+    return find_article(session, article)

@@ -333,9 +333,9 @@ def build_mail(rt: Runtime, mail_id: int) -> MailContent:
             raise NotFound(f"The ticket of outbox mail {mail_id} is gone.")
         article = session.get(Article, ticket.article_id)
         _email, name = order_recipient(session, order)
-        attachment = ticket_attachment(rt, session, ticket)
+        language = mail.language if mail.language in ("de", "en") else rt.config.venue.language
+        attachment = ticket_attachment(rt, session, ticket, language)
     smtp = rt.config.smtp
-    language = mail.language if mail.language in ("de", "en") else rt.config.venue.language
     article_name = article.name if article else ""
     values = {
         "order_id": str(order.id),
@@ -366,13 +366,18 @@ def _domain(address: str) -> str:
     return address.rsplit("@", 1)[-1].strip(" >") or "localhost"
 
 
-def ticket_attachment(rt: Runtime, session: Session, ticket: Ticket) -> tuple[bytes, str, str] | None:
-    """(bytes, MIME type, file name) of the ticket as an image or PDF a phone can show at the door."""
+def ticket_attachment(
+    rt: Runtime, session: Session, ticket: Ticket, language: str
+) -> tuple[bytes, str, str] | None:
+    """(bytes, MIME type, file name): the ticket as a PNG whose barcode a phone screen shows at the door."""
     try:
-        from pos.printing.email_ticket import render_ticket_attachment
-    except ImportError:
+        from pos.db.printjobs import ticket_attachment as render_ticket
+    except ImportError:  # the printing module is optional for mail: the code is in the text anyway
         return None
-    return render_ticket_attachment(rt, session, ticket)
+    if ticket.id is None:
+        return None
+    data = render_ticket(session, rt.config, ticket.id, fmt="png", language=language)
+    return data, "image/png", f"ticket-{ticket.code}.png"
 
 
 # ---- background sender ----

@@ -134,6 +134,32 @@ def mail_send_pending(as_json: bool = JsonOption) -> None:
         raise typer.Exit(1)
 
 
+@mail_app.command("worker")
+def mail_worker(
+    interval: float = typer.Option(10.0, "--interval", min=0.5, help="Seconds between looks at the outbox."),
+) -> None:
+    """Send and retry queued mails until Ctrl-C: for a box office without the cashier app running."""
+    import logging
+    import signal
+    import threading
+
+    from pos.db.mail import mail_enabled, run_sender
+
+    rt = load_runtime()
+    if not mail_enabled(rt):
+        from pos.errors import Refused
+
+        raise Refused("E-mail delivery is off; set [smtp] host in the config.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    typer.echo(f"Sending queued mails through {rt.config.smtp.host}:{rt.config.smtp.port}; Ctrl-C stops.")
+    try:
+        run_sender(rt, stop, interval=interval)
+    except KeyboardInterrupt:
+        stop.set()
+
+
 @mail_app.command("list")
 def mail_list(
     order: int | None = typer.Option(None, "--order", help="Only this order's mails."),

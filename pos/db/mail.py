@@ -258,7 +258,7 @@ def _deliver(
 
 
 def _fail(rt: Runtime, outcome: SendOutcome, mail_id: int, reason: str) -> None:
-    log.warning("mail %s not sent: %s", mail_id, reason)
+    log.info("mail %s not sent: %s", mail_id, reason)
     _mark_failed(rt, mail_id, reason)
     outcome.failed.append((mail_id, reason))
 

@@ -152,10 +152,13 @@ def _solve(slots: Sequence[TicketSlot], rules: Sequence[PromoRule]) -> list[Prom
     from scipy.optimize import linear_sum_assignment
 
     weight = n + 1
-    discount = np.array([[rule.discount(slot) for rule in rules] for slot in slots], dtype=np.int64)
-    discount = discount.reshape(n, len(rules))
-    allowed = np.array([[rule.can_serve(slot) for rule in rules] for slot in slots], dtype=bool)
-    allowed = allowed.reshape(n, len(rules))
+    kinds = list(dict.fromkeys(_slot_key(slot) for slot in slots))  # a cart has few distinct tickets
+    kind_of = np.array([kinds.index(_slot_key(slot)) for slot in slots])
+    samples = [TicketSlot(*kind) for kind in kinds]
+    discount = np.array([[r.discount(s) for r in rules] for s in samples], dtype=np.int64)
+    discount = discount.reshape(len(kinds), len(rules))[kind_of]
+    allowed = np.array([[r.can_serve(s) for r in rules] for s in samples], dtype=bool)
+    allowed = allowed.reshape(len(kinds), len(rules))[kind_of]
     top = int(discount.max(initial=0)) * weight + 1
     forbidden = n * top + n + 1
     if 2 * n * forbidden >= _EXACT_LIMIT:

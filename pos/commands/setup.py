@@ -84,3 +84,27 @@ def run_app() -> None:
     from pos.screens.app import PosApp
 
     PosApp(rt).run()
+
+
+@db_app.command("check")
+def check(as_json: bool = JsonOption) -> None:
+    """Check the invariants in SQL (nothing oversold, over-admitted or half-written); exit 1 on a violation."""
+    from pos.db.invariants import check as run_checks
+    from pos.db.invariants import violations
+
+    rt = load_runtime()
+    results = run_checks(rt.engine)
+    broken = violations(results)
+    if as_json:
+        print_json(
+            {
+                "ok": not broken,
+                "checks": {name: len(rows) for name, rows in results.items()},
+                "violations": broken,
+            }
+        )
+    else:
+        for name, rows in results.items():
+            typer.echo(f"{'ok  ' if not rows else 'FAIL'} {name}" + (f": {rows[:3]}" if rows else ""))
+    if broken:
+        raise typer.Exit(1)

@@ -1,1 +1,159 @@
-"""Commands added by the redeem work; see pos/cli.py."""
+"""`pos redeem`, `pos gate` and `pos ticket show|protocol-delete|reset|set-repeat` (the door check)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from pos.commands.common import JsonOption, app, fail, load_runtime, parse_or_fail, print_json, ticket_app
+
+
+@app.command("redeem")
+def redeem_(
+    code: str = typer.Argument(..., help="The scanned or typed ticket code."),
+    at: str | None = typer.Option(None, "--at", help="When the scan was made (ISO 8601); default now."),
+    gate: str | None = typer.Option(None, "--gate", help="Gate name; default [terminal] gate."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Check a ticket at the door and record the entry. Exit code 0 accepted, 1 rejected."""
+    from pos.db.redemption import redeem, scan_json
+    from pos.gate import verdict_line
+
+    rt = load_runtime()
+    zone = rt.config.venue.zone
+    when = _parse_time(at, "--at", zone) if at else None
+    result = redeem(rt, code, at=when, gate=gate)
+    if as_json:
+        print_json(scan_json(result, zone))
+    else:
+        typer.echo(verdict_line(result, zone, color=sys.stdout.isatty()))
+    raise typer.Exit(0 if result.accepted else 1)
+
+
+@app.command("gate")
+def gate_(
+    gate: str | None = typer.Option(None, "--gate", help="Gate name; default [terminal] gate."),
+    input_: str | None = typer.Option(
+        None,
+        "--input",
+        help="'stdin' or a device/file path; default the [scanner] config (stdin for a keyboard).",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """A headless gate: one code per line in, one verdict per line out, until end of input or Ctrl-C."""
+    from pos.gate import path_lines, run_gate, stdin_lines
+    from pos.scanners import scanner_lines
+
+    rt = load_runtime()
+    rt.config.brand_secret()  # a missing secret is one sentence now, not one per scan
+    color = not as_json and sys.stdout.isatty()
+    try:
+        if input_ is None:
+            with scanner_lines(rt.config.scanner, stdin_lines) as lines:
+                run_gate(rt, lines, sys.stdout, gate=gate, as_json=as_json, color=color)
+        else:
+            lines = stdin_lines() if input_ in ("stdin", "-") else path_lines(input_)
+            run_gate(rt, lines, sys.stdout, gate=gate, as_json=as_json, color=color)
+    except KeyboardInterrupt:
+        pass
+
+
+@ticket_app.command("show")
+def show(
+    code: str = typer.Argument(..., help="Ticket code."),
+    as_json: bool = JsonOption,
+) -> None:
+    """A ticket with its repeat options, first validation and repeat protocol."""
+    from pos.db.redemption import show_ticket
+
+    rt = load_runtime()
+    data = show_ticket(rt, code)
+    if as_json:
+        print_json(data)
+        return
+    limit = data["repeat_limit"]
+    typer.echo(f"Ticket {data['code']} (#{data['id']}), {data['article']}, order {data['order_id']}")
+    typer.echo(f"  holder:      {data['holder'] or '-'}")
+    typer.echo(f"  repeat:      {data['repeat']}" + (f", limit {limit}" if limit is not None else ""))
+    typer.echo(f"  valid:       {data['valid_from'] or '-'} .. {data['valid_until'] or '-'}")
+    if data["event_date"]:
+        typer.echo(f"  event date:  {data['event_date']}")
+    if data["voided"]:
+        typer.echo("  VOIDED")
+    first = data["first_redeemed_at"]
+    typer.echo(f"  first entry: {first + ' at gate ' + (data['first_gate'] or '-') if first else 'never'}")
+    for item in data["protocol"]:
+        typer.echo(f"  re-entry {item['id']}: {item['at']} at gate {item['gate'] or '-'}")
+
+
+@ticket_app.command("protocol-delete")
+def protocol_delete_(
+    code: str = typer.Argument(..., help="Ticket code."),
+    entry_id: int = typer.Argument(..., help="Protocol entry id (see `pos ticket show`)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Delete one re-entry from a ticket's protocol (a mistaken scan, or a credit)."""
+    from pos.db.redemption import protocol_delete
+
+    rt = load_runtime()
+    data = protocol_delete(rt, code, entry_id)
+    if as_json:
+        print_json(data)
+    else:
+        typer.echo(f"Deleted protocol entry {entry_id} of ticket {data['code']}.")
+
+
+@ticket_app.command("reset")
+def reset_(
+    codes: list[str] = typer.Argument(None, help="Ticket codes (or use --article / --all)."),
+    article: str | None = typer.Option(None, "--article", help="All tickets of this article (name or #ID)."),
+    all_tickets: bool = typer.Option(False, "--all", help="All tickets."),
+    full: bool = typer.Option(False, "--full", help="Also undo the first validation."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Clear repeat protocols of selected tickets, of an article, or of all tickets."""
+    from pos.db.redemption import Selection, reset
+
+    rt = load_runtime()
+    data = reset(rt, Selection(codes or (), article, all_tickets), full=full)
+    if as_json:
+        print_json(data)
+    else:
+        undone = f", {data['first_validations_undone']} first validation(s) undone" if full else ""
+        typer.echo(f"Reset {data['tickets']} ticket(s): {data['entries_deleted']} entries deleted{undone}.")
+
+
+@ticket_app.command("set-repeat")
+def set_repeat_(
+    codes: list[str] = typer.Argument(None, help="Ticket codes (or use --article / --all)."),
+    article: str | None = typer.Option(None, "--article", help="All tickets of this article (name or #ID)."),
+    all_tickets: bool = typer.Option(False, "--all", help="All tickets."),
+    repeat: str = typer.Option(..., "--repeat", help="none | anytime | daily | same-day."),
+    repeat_limit: str | None = typer.Option(
+        None, "--repeat-limit", help="Re-entries after the first: N or unlimited (default unlimited)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Change repeat type and limit of tickets after the sale; audited."""
+    from pos.db.redemption import Selection, set_repeat
+    from pos.domain.repeat import parse_repeat
+
+    if repeat_limit is not None and repeat.strip().lower() == "none":
+        fail(
+            "--repeat-limit needs a --repeat type (anytime, daily or same-day); --repeat none is single use."
+        )
+    kind, limit = parse_or_fail(lambda r: parse_repeat(r, repeat_limit), repeat, "--repeat")
+    rt = load_runtime()
+    data = set_repeat(rt, Selection(codes or (), article, all_tickets), kind, limit)
+    if as_json:
+        print_json(data)
+    else:
+        shown = "single use" if kind == "none" else f"{kind}, limit {data['repeat_limit']}"
+        typer.echo(f"Set {data['tickets']} ticket(s) to {shown}.")
+
+
+def _parse_time(text: str, option: str, zone: object) -> object:
+    from pos.domain.clock import parse_time
+
+    return parse_or_fail(lambda t: parse_time(t, zone), text, option)

@@ -282,7 +282,7 @@ def sell(rt: Runtime, request: SaleRequest) -> SaleResult:
                 row.id for row, line in zip(order_lines, priced.lines, strict=True) if line.is_ticket
             ]
             consume(session, priced.allocation, priced.rules, order_id, ticket_line_ids)
-        print_job_ids = _enqueue_print(session, order_id) if request.print_tickets else []
+        print_job_ids = _enqueue_print(session, order_id, rt.now()) if request.print_tickets else []
         mail_ids = _enqueue_mail(session, rt, order_id) if holder[1] and tickets else []
         data = order_json(session, order, zone, unused_codes=priced.unused_codes)
     return SaleResult(
@@ -438,10 +438,10 @@ def _issue_tickets(
     return tickets
 
 
-def _enqueue_print(session: Session, order_id: int) -> list[int]:
+def _enqueue_print(session: Session, order_id: int, at: datetime) -> list[int]:
     from pos.db.printjobs import enqueue_order
 
-    return enqueue_order(session, order_id)
+    return enqueue_order(session, order_id, at=at)
 
 
 def _enqueue_mail(session: Session, rt: Runtime, order_id: int) -> list[int]:

@@ -1,9 +1,12 @@
 """`pos sell`, `pos order cancel` and `pos report sales` through the real console script."""
 
+import json
+
 import pytest
 
 from pos.db.articles import add_article
 from pos.runtime import Runtime
+from tests.conftest import CONFIG_TOML, PosCommand
 from tests.conftest import test_config as make_config
 
 LINE_FIELDS = {
@@ -157,3 +160,32 @@ def test_errors_are_one_sentence_and_write_nothing(pos_sqlite, sqlite_shop) -> N
         assert result.returncode == 2, (args, result.stderr)
         assert result.stderr.strip() == message
     assert pos_sqlite.json("report", "sales")["orders"] == 0
+
+
+def _with_printer(tmp_path, db_url, printer: str) -> PosCommand:
+    config = tmp_path / "printing.toml"
+    config.write_text(
+        CONFIG_TOML.replace('[printer]\nkind = "dummy"', f"[printer]\n{printer}"), encoding="utf-8"
+    )
+    return PosCommand(db_url, config)
+
+
+def test_print_runs_after_commit_and_a_failure_keeps_the_sale(tmp_path, sqlite_url, sqlite_shop) -> None:
+    out = tmp_path / "printer.bin"
+    printing = _with_printer(tmp_path, sqlite_url, f'kind = "file"\npath = "{out}"')
+    printing("sell", "Konzert", "Bier", check=True)
+    assert out.stat().st_size > 0
+    size = out.stat().st_size
+    printing("sell", "Bier", "--no-print", check=True)
+    assert out.stat().st_size == size
+
+    offline = _with_printer(tmp_path, sqlite_url, 'kind = "network"\nport = 9\ntimeout = 0.5')
+    result = offline("sell", "Konzert", "--json")
+    assert result.returncode == 0, result.stderr
+    order = json.loads(result.stdout)
+    warning = result.stderr.strip()
+    assert "\n" not in warning and warning.startswith(
+        f"Warning: order {order['id']} is sold but printing failed"
+    )
+    assert f"pos order reprint {order['id']}" in warning
+    assert offline.json("order", "show", str(order["id"]))["status"] == "paid"

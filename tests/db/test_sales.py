@@ -8,7 +8,19 @@ from sqlmodel import Session, col, func, select
 from pos.config import ConfigError
 from pos.db.articles import add_article
 from pos.db.engine import transaction
-from pos.db.models import Article, AuditLog, Customer, Order, OrderLine, OutboxMail, PromoCode, Ticket
+from pos.db.models import (
+    Article,
+    AuditLog,
+    Customer,
+    Operator,
+    Order,
+    OrderLine,
+    OutboxMail,
+    PrintJob,
+    PromoCode,
+    Shift,
+    Ticket,
+)
 from pos.db.promos import add_promo
 from pos.db.sales import CartLine, SaleRequest, cancel_order, parse_cart_arg, quote, sell
 from pos.domain.ticket_code import parse_code
@@ -276,3 +288,32 @@ def test_a_paid_cart_link_cannot_be_paid_again(rt: Runtime, shop: dict[str, int]
     assert _sold(rt, shop["beer"]) == 1
     with transaction(rt.engine) as session:
         assert session.exec(select(func.count(col(Order.id)))).one() == 1
+
+
+def test_the_order_records_its_shift(rt: Runtime, shop: dict[str, int]) -> None:
+    with transaction(rt.engine) as session:
+        operator = Operator(name="Kim", pin_hash="x")
+        session.add(operator)
+        session.flush()
+        shift = Shift(operator_id=operator.id or 0, terminal=rt.terminal, opened_at=rt.now())
+        session.add(shift)
+        session.flush()
+        shift_id = shift.id
+    result = sell(rt, _sale(CartLine("Bier"), shift_id=shift_id))
+    assert result.order.shift_id == shift_id
+
+
+def test_print_jobs_are_written_in_the_sale_transaction(rt: Runtime, shop: dict[str, int]) -> None:
+    result = sell(rt, _sale(CartLine("Konzert 15.01.2027", 2), CartLine("Bier"), print_tickets=True))
+    with transaction(rt.engine) as session:
+        jobs = session.exec(select(PrintJob).where(PrintJob.order_id == result.order.id)).all()
+    assert sorted(job.id for job in jobs) == sorted(result.print_job_ids)
+    assert sorted(job.ticket_id for job in jobs if job.kind == "ticket") == sorted(
+        t.id for t in result.tickets
+    )
+    before = _counts(rt)
+    with pytest.raises(Refused, match="Only 1 of Last seats left"):
+        sell(rt, _sale(CartLine("Bier"), CartLine("Last seats", 2), print_tickets=True))
+    assert _counts(rt) == before
+    with transaction(rt.engine) as session:
+        assert len(session.exec(select(PrintJob)).all()) == len(jobs)

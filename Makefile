@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 POS_CONFIG_FILE := var/pos.toml
 export POS_CONFIG := $(abspath $(POS_CONFIG_FILE))
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean locale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run_all.py
+
+# Translations: extract the source strings, merge them into pos.po, compile pos.mo (commit both).
+locale: $(VENV)/.installed
+	$(BIN)/pybabel extract --no-location --sort-output --project pos -k _ -k ngettext:1,2 -o pos/locale/pos.pot pos
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-pot-creation-date -i pos/locale/pos.pot -d pos/locale -D pos
+	$(BIN)/pybabel compile --statistics -d pos/locale -D pos
 
 clean:
 	rm -rf $(VENV) var

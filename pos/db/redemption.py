@@ -63,10 +63,15 @@ def redeem(rt: Runtime, scanned: str, *, at: datetime | None = None, gate: str |
     if parsed.serial is None:
         problem = parsed.problem or CodeProblem.MALFORMED
         result = _rejected(Reason(problem.value), printable(scanned), at, gate, rt.config.venue.zone)
-        _log_without_lookup(rt, result)
+        _log_rejection(rt, result)
         return result
     serial = parsed.serial
-    return _in_transaction(rt, lambda conn: _check_and_record(conn, rt, scanned, serial, at, gate))
+    result = _in_transaction(rt, lambda conn: _check_and_record(conn, rt, scanned, serial, at, gate))
+    if not result.accepted and rt.engine.dialect.name == "sqlite":
+        _log_rejection(
+            rt, result
+        )  # after the locked transaction, which then wrote nothing and needed no flush
+    return result
 
 
 def _check_and_record(
@@ -76,9 +81,7 @@ def _check_and_record(
     statements = _statements(conn.dialect.name)
     row = conn.execute(statements.ticket, {"serial": serial}).first()
     if row is None:
-        result = _rejected(Reason.UNKNOWN, code, at, gate, zone)
-        conn.execute(statements.log, _log_row(rt, result))
-        return result
+        return _log_in_transaction(conn, rt, _rejected(Reason.UNKNOWN, code, at, gate, zone))
     entries = [PastEntry(e.at, e.gate) for e in conn.execute(statements.entries, {"ticket_id": serial})]
     state = TicketState(
         voided=row.voided,
@@ -91,13 +94,20 @@ def _check_and_record(
     )
     verdict = decide(state, at, zone, rt.config.venue.day_start_minutes)
     result = _result(verdict, row, code, at, gate, zone)
-    if verdict.accepted:
-        first = not entries
-        conn.execute(statements.enter, _entry_row(rt, serial, at, gate, first))
-        if first:
-            conn.execute(statements.first, {"ticket_id": serial, "at": at, "gate": gate})
-    else:
-        conn.execute(statements.log, _log_row(rt, result))
+    if not verdict.accepted:
+        return _log_in_transaction(conn, rt, result)
+    first = not entries
+    conn.execute(statements.enter, _entry_row(rt, serial, at, gate, first))
+    if first:
+        conn.execute(statements.first, {"ticket_id": serial, "at": at, "gate": gate})
+    return result
+
+
+def _log_in_transaction(conn: Connection, rt: Runtime, result: ScanResult) -> ScanResult:
+    """PostgreSQL: log the rejection here, without waiting for the WAL flush. SQLite: redeem() logs it after."""
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")  # statistics, not an admission
+        conn.execute(_statements(conn.dialect.name).log, _log_row(rt, result))
     return result
 
 
@@ -157,22 +167,53 @@ def _entry_row(rt: Runtime, ticket_id: int, at: datetime, gate: str, first: bool
     return {"ticket_id": ticket_id, "at": at, "gate": gate, "first": first, "terminal": rt.terminal}
 
 
-def _log_without_lookup(rt: Runtime, result: ScanResult) -> None:
-    """One INSERT; the verdict stands even when the log cannot be written (the database is away)."""
+def _log_rejection(rt: Runtime, result: ScanResult) -> None:
+    """One INSERT, committed without waiting for the disk (SQLite synchronous=NORMAL for this commit only).
+
+    Rejections are door statistics, not admissions: a power cut may lose the last few, never an entry.
+    The verdict stands even when the log cannot be written (the database is away).
+    """
     with contextlib.suppress(DatabaseError):
         _in_transaction(
-            rt, lambda conn: conn.execute(_statements(conn.dialect.name).log, _log_row(rt, result))
+            rt,
+            lambda conn: conn.execute(_statements(conn.dialect.name).log, _log_row(rt, result)),
+            flush=False,
         )
 
 
-def _in_transaction(rt: Runtime, work: Callable[[Connection], T]) -> T:
+def _in_transaction(rt: Runtime, work: Callable[[Connection], T], *, flush: bool = True) -> T:
+    """One short transaction on a pooled connection; driver errors become one DatabaseError sentence."""
     try:
-        with rt.engine.begin() as conn:
-            return work(conn)
+        with rt.engine.connect() as conn:
+            if flush:
+                with conn.begin():
+                    return work(conn)
+            return _without_flush(conn, work)
     except (OperationalError, InterfaceError) as exc:
         first_line = str(exc.orig or exc).strip().splitlines()
         detail = first_line[0].rstrip(".") if first_line else "unknown error"
         raise DatabaseError(f"The database is not reachable or busy: {detail}.") from exc
+
+
+def _without_flush(conn: Connection, work: Callable[[Connection], T]) -> T:
+    """Commit without waiting for the disk: PostgreSQL per transaction, SQLite per connection (then restored)."""
+    if conn.dialect.name != "sqlite":
+        with conn.begin():
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            return work(conn)
+    raw = conn.connection.driver_connection
+    level = int(raw.execute("PRAGMA synchronous").fetchone()[0])
+    raw.execute(
+        "PRAGMA synchronous=NORMAL"
+    )  # allowed only outside a transaction, hence on the raw connection
+    try:
+        with conn.begin():
+            return work(conn)
+    finally:
+        try:
+            raw.execute(f"PRAGMA synchronous={level}")
+        except Exception:  # noqa: BLE001 - never hand a relaxed connection back to the pool
+            conn.invalidate()
 
 
 @dataclass(frozen=True)

@@ -201,7 +201,8 @@ def test_garbage_is_malformed_without_a_ticket_lookup(rt) -> None:
         assert (result.accepted, result.reason, result.entry) == (False, "malformed", 0), repr(scanned)
         assert len(result.code) <= 64 and "\x1b" not in result.code and "\x00" not in result.code
     assert statements and all(
-        s.lstrip().upper().startswith(("INSERT INTO SCAN_LOG", "BEGIN")) for s in statements
+        s.lstrip().upper().startswith(("INSERT INTO SCAN_LOG", "BEGIN", "SET LOCAL SYNCHRONOUS_COMMIT"))
+        for s in statements
     )
     with transaction(rt.engine) as session:
         logged = session.scalars(select(ScanLog).order_by(ScanLog.id)).all()
@@ -218,6 +219,36 @@ def test_foreign_and_forged_codes_are_refused_before_any_lookup(rt) -> None:
     assert redeem(rt, make_code("1000", 5, b"guessed-secret-0123456789")).reason == "forged"
     tables = " ".join(statements).lower()
     assert "from ticket" not in tables and "insert into scan_log" in tables
+
+
+def test_rejection_logs_skip_the_flush_but_leave_entries_durable(sqlite_rt) -> None:
+    code = one_ticket(sqlite_rt)
+    levels: list[int] = []
+
+    def synchronous_level() -> int:
+        with sqlite_rt.engine.connect() as conn:
+            return conn.connection.driver_connection.execute("PRAGMA synchronous").fetchone()[0]
+
+    seen: list[str] = []
+    event.listen(sqlite_rt.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    assert redeem(sqlite_rt, "garbage").reason == "malformed"
+    levels.append(synchronous_level())
+    assert redeem(sqlite_rt, code).accepted
+    assert redeem(sqlite_rt, code).reason == "already_redeemed"
+    levels.append(synchronous_level())
+    assert levels == [2, 2]  # FULL again on the pooled connection
+    writes = [" ".join(s.split()[:3]) for s in seen if s.startswith(("INSERT", "UPDATE"))]
+    assert writes == [
+        "INSERT INTO scan_log",
+        "INSERT INTO entry",
+        "UPDATE ticket SET",
+        "INSERT INTO scan_log",
+    ]
+    with transaction(sqlite_rt.engine) as session:
+        assert [s.reason for s in session.scalars(select(ScanLog).order_by(ScanLog.id))] == [
+            "malformed",
+            "already_redeemed",
+        ]
 
 
 def test_the_hot_path_is_a_handful_of_statements(rt) -> None:

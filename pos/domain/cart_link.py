@@ -126,7 +126,10 @@ def parse_link(url: str, secret: bytes, now: datetime, zone: ZoneInfo) -> CartLi
             f"Cart link version {values['v']!r} is not supported (this system reads version 1)."
         )
     content = values["c"]
-    if not content.isascii() or not hmac.compare_digest(signature(secret, content), values["s"]):
+    signed = values["s"]
+    if not (content.isascii() and signed.isascii()) or not hmac.compare_digest(
+        signature(secret, content), signed
+    ):
         raise CartLinkError("The cart link was tampered with or signed with another secret (bad signature).")
     try:
         payload = json.loads(_unb64url(content).decode("utf-8"))

@@ -1,21 +1,138 @@
-"""The cashier app. Screens call services in pos/db; nothing here talks SQL."""
+"""The cashier app: login, shift, sale and payment. Screens call services in pos/db; nothing here talks SQL.
+
+Screen flow: Login -> (open shift | resume own shift | an admin closes another's shift) -> Sale <-> Payment;
+Sale -> close shift (Z report) -> Login. More sections (door, orders, admin) plug into SECTIONS with the roles
+that may open them and a key in the sale screen's bindings.
+"""
 
 from __future__ import annotations
 
-from textual.app import App
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+
+from pos.i18n import venue_language
 from pos.runtime import Runtime
-from pos.screens.sale import SaleScreen
+from pos.screens.scanner import KeyboardWedge, is_scannable
+
+if TYPE_CHECKING:
+    from pos.db.models import Operator, Shift
+
+
+def _sale_screen() -> Screen[object]:
+    from pos.screens.sale import SaleScreen
+
+    return SaleScreen()
+
+
+# name -> (roles that may open it, factory). Later: "door", "orders", "admin" (admin only).
+SECTIONS: dict[str, tuple[frozenset[str], Callable[[], Screen[object]]]] = {
+    "sale": (frozenset({"cashier", "admin"}), _sale_screen),
+}
 
 
 class PosApp(App[None]):
     TITLE = "pos"
     CSS_PATH = "pos.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", key_display="^Q", priority=True, show=False)]
 
     def __init__(self, rt: Runtime) -> None:
         super().__init__()
         self.rt = rt
+        self.lang = venue_language(rt.config.venue)
+        self.operator: Operator | None = None
+        self.shift: Shift | None = None
+        self.wedge = KeyboardWedge(rt.config.scanner.burst_ms)
+        self._release_timer: Timer | None = None
 
     def on_mount(self) -> None:
-        self.sub_title = self.rt.config.venue.name
-        self.push_screen(SaleScreen(self.rt))
+        self.title = self.rt.config.venue.name
+        self.sub_title = self.rt.terminal
+        self.show_login()
+
+    # --- who is working ---------------------------------------------------------------------------------
+
+    def show_login(self, message: str = "") -> None:
+        from pos.screens.login import LoginScreen
+
+        self.operator = None
+        self.shift = None
+        self.rt.operator = ""
+        self.sub_title = self.rt.terminal
+        self._replace_screens(LoginScreen(message))
+
+    def start_selling(self, operator: Operator, shift: Shift) -> None:
+        self.operator = operator
+        self.shift = shift
+        self.rt.operator = operator.name
+        self.sub_title = f"{operator.name} · {self.rt.terminal} · #{shift.id}"
+        self.open_section("sale")
+
+    def may_open(self, section: str) -> bool:
+        roles, _factory = SECTIONS[section]
+        return self.operator is not None and self.operator.role in roles
+
+    def open_section(self, section: str) -> None:
+        if not self.may_open(section):
+            self.bell()
+            return
+        _roles, factory = SECTIONS[section]
+        self._replace_screens(factory())
+
+    def _replace_screens(self, screen: Screen[object]) -> None:
+        """Make `screen` the only screen above the default one (no way 'back' past a login)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if len(self.screen_stack) == 2:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    # --- the keyboard-wedge scanner ---------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and hasattr(self.screen, "route_scan"):
+            await self._wedge_key(event)
+            return
+        await super().on_event(event)
+
+    async def _wedge_key(self, event: events.Key) -> None:
+        wedge = self.wedge
+        if wedge.interrupts(event.time):
+            await self._release_held()
+        if is_scannable(event):
+            wedge.hold(event)
+            self._restart_release_timer()
+            return
+        if event.key == "enter" and (scanned := wedge.scan_ending_at(event)) is not None:
+            held = wedge.release()
+            self._stop_release_timer()
+            if self.screen.route_scan(scanned):  # type: ignore[attr-defined]
+                return
+            await self._deliver(held)
+        else:
+            await self._release_held()
+        await super().on_event(event)
+
+    async def _release_held(self) -> None:
+        self._stop_release_timer()
+        await self._deliver(self.wedge.release())
+
+    async def _deliver(self, keys: list[events.Key]) -> None:
+        for key in keys:
+            await super().on_event(key)
+
+    def _restart_release_timer(self) -> None:
+        self._stop_release_timer()
+        self._release_timer = self.set_timer(self.wedge.burst_s, self._release_held, name="scanner-burst")
+
+    def _stop_release_timer(self) -> None:
+        if self._release_timer is not None:
+            self._release_timer.stop()
+            self._release_timer = None

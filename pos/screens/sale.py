@@ -1,100 +1,483 @@
-"""Sale screen: articles by shop group with price and live availability; sold-out is shown, not addable."""
+"""The sale screen: articles by shop group with quick keys, search, unlock codes, the cart, and scans.
+
+Prices and remaining availability are live (reloaded every few seconds and after each sale, in one query);
+sold-out articles stay visible and cannot be added. A scan is routed by what it is, wherever the focus is: a
+ticket code opens its order, a cart link opens its cart, an article barcode adds the article.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Input, Static
 
-from pos.db.articles import list_articles, remaining
-from pos.domain.money import format_plain
-from pos.runtime import Runtime
+from pos.db.articles import remaining
+from pos.db.models import Article
+from pos.db.sales import CartLine, Quote, SaleRequest, quote
+from pos.db.till import load_articles, order_of_ticket, unlocked_articles
+from pos.domain.ticket_code import looks_like_ticket_code
+from pos.errors import PosError
+from pos.screens.base import PosScreen, footer
+from pos.screens.widgets import ArticleGrid, Tile, _fit
+
+REFRESH_SECONDS = 5.0
+GROUP_KEYS = 8
 
 
-class SaleScreen(Screen[None]):
+@dataclass
+class CartEntry:
+    article_id: int
+    quantity: int = 1
+    valid_from: datetime | None = None  # a window from a cart link (complex validity)
+    valid_until: datetime | None = None
+
+
+@dataclass
+class Cart:
+    entries: list[CartEntry] = field(default_factory=list)
+    unlock_codes: list[str] = field(default_factory=list)
+    link_id: str | None = None
+    link_promo: str | None = None
+    customer_name: str | None = None
+    customer_email: str | None = None
+
+    def units(self, article_id: int) -> int:
+        return sum(entry.quantity for entry in self.entries if entry.article_id == article_id)
+
+    def request(self) -> SaleRequest:
+        return SaleRequest(
+            lines=[CartLine(e.article_id, e.quantity, e.valid_from, e.valid_until) for e in self.entries],
+            unlock_codes=list(self.unlock_codes),
+            link_promo=self.link_promo,
+            guest_name=self.customer_name,
+            guest_email=self.customer_email,
+            cart_link_id=self.link_id,
+        )
+
+
+class CartTable(DataTable[str]):
     BINDINGS = [
-        Binding("enter", "add", "Add to cart", show=True),
-        Binding("f5", "refresh", "Refresh"),
-        Binding("ctrl+l", "clear", "Clear cart"),
-        Binding("ctrl+q", "app.quit", "Quit"),
+        Binding("plus", "more", "+1", key_display="+"),
+        Binding("minus", "less", "-1", key_display="-"),
+        Binding("delete", "remove", "Remove", key_display="Del"),
+        Binding("backspace", "remove", show=False),
     ]
 
-    def __init__(self, rt: Runtime) -> None:
+    def action_more(self) -> None:
+        self.screen.change_quantity(self.cursor_row, +1)  # type: ignore[attr-defined]
+
+    def action_less(self) -> None:
+        self.screen.change_quantity(self.cursor_row, -1)  # type: ignore[attr-defined]
+
+    def action_remove(self) -> None:
+        self.screen.remove_line(self.cursor_row)  # type: ignore[attr-defined]
+
+
+class SaleScreen(PosScreen):
+    BINDINGS = [
+        Binding("f1", "group(0)", "Group", key_display="F1-8"),
+        *[Binding(f"f{n}", f"group({n - 1})", show=False) for n in range(2, GROUP_KEYS + 1)],
+        Binding("f9", "search", "Search", key_display="F9"),
+        Binding("f10", "unlock", "Unlock", key_display="F10"),
+        Binding("f12", "pay", "Pay", key_display="F12"),
+        Binding("ctrl+l", "clear_cart", "Clear", key_display="^L"),
+        Binding("escape", "to_grid", show=False),
+        Binding("ctrl+e", "close_shift", "Close", key_display="^E", priority=True),
+        Binding("ctrl+o", "logout", "Logout", key_display="^O", priority=True),
+    ]
+
+    def __init__(self) -> None:
         super().__init__()
-        self.rt = rt
-        self.cart: dict[int, int] = {}
-        self.articles: dict[int, object] = {}
+        self.articles: dict[int, Article] = {}
+        self.by_ean: dict[str, int] = {}
+        self.groups: list[str] = []
+        self.group_index = 0
+        self.unlocked: frozenset[int] = frozenset()
+        self.cart = Cart()
+        self.quote: Quote | None = None
+        self.loaded = False
+
+    # --- layout -----------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        _ = self._
         yield Header()
-        with Horizontal():
-            with Vertical():
-                yield DataTable(id="articles", cursor_type="row", zebra_stripes=True)
-                yield Static("", id="message")
-            yield Static("", id="cart")
-        yield Footer()
+        yield Static("", id="groups")
+        with Horizontal(id="sale"):
+            with Vertical(id="left"):
+                yield ArticleGrid(self.add, id="grid")
+                with Horizontal(id="fields"):
+                    yield Input(id="search", placeholder=_("Search (F9)"), compact=True)
+                    yield Input(id="unlock", placeholder=_("Unlock code (F10)"), compact=True)
+                yield Static(_("Loading articles ..."), id="message")
+            with Vertical(id="right"):
+                yield Static("", id="cart-title")
+                yield CartTable(id="cart", cursor_type="row", show_cursor=True)
+                yield Static("", id="total")
+        yield footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#articles", DataTable)
-        table.add_columns("Group", "Article", "Price", "Available")
-        self.action_refresh()
-        table.focus()
+        cart = self.query_one("#cart", CartTable)
+        cart.add_column(self._("Qty"), key="qty", width=3)
+        cart.add_column(self._("Article"), key="name")
+        cart.add_column(self._("Amount"), key="amount")
+        self.query_one("#grid", ArticleGrid).focus()
+        self.reload_articles()
+        self.set_interval(REFRESH_SECONDS, self.reload_articles, name="availability")
+        self.show_cart()
 
-    def action_refresh(self) -> None:
-        table = self.query_one("#articles", DataTable)
-        table.clear()
-        self.articles = {}
-        for article in list_articles(self.rt, include_hidden=False):
-            left = remaining(article)
-            shown = "∞" if left is None else ("SOLD OUT" if left == 0 else str(left))
-            self.articles[article.id] = article  # type: ignore[index]
-            table.add_row(
-                article.shop_group,
-                article.name,
-                format_plain(article.price_cents),
-                shown,
-                key=str(article.id),
-            )
-        self._show_cart()
+    def on_resize(self, event: events.Resize) -> None:
+        self.show_cart()
 
-    def action_add(self) -> None:
-        table = self.query_one("#articles", DataTable)
-        if table.row_count == 0:
-            return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        article = self.articles[int(key)]  # type: ignore[arg-type]
-        left = remaining(article)  # type: ignore[arg-type]
-        in_cart = self.cart.get(article.id, 0)  # type: ignore[attr-defined]
-        message = self.query_one("#message", Static)
-        if left is not None and in_cart + 1 > left:
-            message.update(
-                f"{article.name} is sold out." if left == 0 else f"Only {left} of {article.name} left."
-            )  # type: ignore[attr-defined]
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Pay and Clear only with a cart, Close and Logout only without one: the footer shows what applies."""
+        if action in ("pay", "clear_cart"):
+            return bool(self.cart.entries)
+        if action in ("close_shift", "logout"):
+            return not self.cart.entries
+        return True
+
+    # --- articles ---------------------------------------------------------------------------------------
+
+    def reload_articles(self) -> None:
+        self.call_service(load_articles, self.rt, done=self._loaded, group="articles", exclusive=True)
+
+    def _loaded(self, articles: list[Article]) -> None:
+        first = not self.loaded
+        self.articles = {article.id: article for article in articles if article.id is not None}
+        self.by_ean = {article.ean: article.id for article in articles if article.ean and article.id}
+        self.loaded = True
+        self.show_articles()
+        if first:
+            self.say("")
+
+    def visible(self, article: Article) -> bool:
+        return not article.hidden or article.id in self.unlocked
+
+    def show_articles(self) -> None:
+        visible = [a for a in self.articles.values() if self.visible(a)]
+        self.groups = list(dict.fromkeys(a.shop_group for a in visible))
+        self.group_index = min(self.group_index, max(len(self.groups) - 1, 0))
+        search = self.query_one("#search", Input).value.strip().casefold()
+        if search:
+            shown = [a for a in visible if search in a.name.casefold()]
+        elif self.groups:
+            shown = [a for a in visible if a.shop_group == self.groups[self.group_index]]
+        else:
+            shown = []
+        self.query_one("#grid", ArticleGrid).show([self.tile(a) for a in shown])
+        self.show_groups(bool(search))
+
+    def tile(self, article: Article) -> Tile:
+        assert article.id is not None
+        left = remaining(article)
+        if left is None:
+            availability = ""
+        elif left == 0:
+            availability = self._("SOLD OUT")
+        else:
+            availability = self._("{n} left").format(n=left - self.cart.units(article.id))
+        return Tile(
+            article_id=article.id,
+            name=article.name,
+            price=self.lang.money(article.price_cents),
+            availability=availability,
+            sold_out=left == 0,
+            unlocked=article.hidden,
+        )
+
+    def show_groups(self, searching: bool) -> None:
+        bar = Text(no_wrap=False, overflow="fold")
+        for index, name in enumerate(self.groups[:GROUP_KEYS]):
+            current = index == self.group_index and not searching
+            bar.append(f" F{index + 1} ", "bold reverse" if current else "bold")
+            bar.append(f" {name}  ", "reverse" if current else "")
+        self.query_one("#groups", Static).update(bar)
+
+    def action_group(self, index: int) -> None:
+        if index >= len(self.groups):
             self.app.bell()
             return
-        self.cart[article.id] = in_cart + 1  # type: ignore[attr-defined]
-        message.update("")
-        self._show_cart()
+        self.group_index = index
+        self.query_one("#search", Input).value = ""
+        self.show_articles()
+        self.query_one("#grid", ArticleGrid).focus()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    # --- search and unlock fields -----------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_unlock(self) -> None:
+        self.query_one("#unlock", Input).focus()
+
+    def action_to_grid(self) -> None:
+        self.query_one("#search", Input).value = ""
+        self.query_one("#unlock", Input).value = ""
+        self.query_one("#grid", ArticleGrid).focus()
+
+    def on_article_grid_typed_ahead(self, message: ArticleGrid.TypedAhead) -> None:
+        search = self.query_one("#search", Input)
+        search.value = message.character
+        search.cursor_position = len(search.value)
+        search.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.show_articles()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.action_add()
+        if event.input.id == "search":
+            grid = self.query_one("#grid", ArticleGrid)
+            if grid.current is not None:
+                self.add(grid.current.article_id)
+        elif event.input.id == "unlock" and event.value.strip():
+            self.enter_unlock_code(event.value.strip())
 
-    def action_clear(self) -> None:
-        self.cart.clear()
-        self._show_cart()
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "down" and self.focused is self.query_one("#search", Input):
+            event.stop()
+            self.query_one("#grid", ArticleGrid).focus()
 
-    def _show_cart(self) -> None:
-        lines = ["[b]Cart[/b]"]
+    def enter_unlock_code(self, code: str) -> None:
+        codes = list(dict.fromkeys([*self.cart.unlock_codes, code.upper()]))
+        self.call_service(
+            unlocked_articles,
+            self.rt,
+            codes,
+            self.cart.link_promo,
+            done=lambda unlocked: self._unlocked(codes, unlocked),
+        )
+
+    def _unlocked(self, codes: list[str], unlocked: frozenset[int]) -> None:
+        new = unlocked - self.unlocked
+        self.cart.unlock_codes = codes
+        self.unlocked = unlocked
+        self.query_one("#unlock", Input).value = ""
+        names = ", ".join(self.articles[i].name for i in sorted(new) if i in self.articles)
+        if names:
+            self.query_one("#search", Input).value = ""
+            self.show_articles()
+            first = self.articles[min(new)]
+            if first.shop_group in self.groups:
+                self.group_index = self.groups.index(first.shop_group)
+                self.show_articles()
+            self.say(self._("Unlocked: {names}").format(names=names), ok=True)
+        else:
+            self.say(self._("Code {code} is accepted; it unlocks nothing new.").format(code=codes[-1]))
+        self.query_one("#grid", ArticleGrid).focus()
+        self.show_cart()
+
+    # --- the cart ---------------------------------------------------------------------------------------
+
+    def add(self, article_id: int, quantity: int = 1) -> bool:
+        article = self.articles.get(article_id)
+        if article is None:
+            return False
+        if not self.visible(article):
+            return self.refuse(
+                self._("{name} is hidden; enter its unlock code first.").format(name=article.name)
+            )
+        left = remaining(article)
+        if left is not None and self.cart.units(article_id) + quantity > left:
+            if left == 0:
+                return self.refuse(self._("{name} is sold out.").format(name=article.name))
+            return self.refuse(self._("Only {n} of {name} left.").format(n=left, name=article.name))
+        for entry in self.cart.entries:
+            if entry.article_id == article_id and entry.valid_from is None and entry.valid_until is None:
+                entry.quantity += quantity
+                break
+        else:
+            self.cart.entries.append(CartEntry(article_id, quantity))
+        self.say(self._("Added: {name}").format(name=article.name), ok=True)
+        self.cart_changed()
+        return True
+
+    def change_quantity(self, row: int, delta: int) -> None:
+        if not 0 <= row < len(self.cart.entries):
+            return
+        entry = self.cart.entries[row]
+        if delta > 0:
+            article = self.articles[entry.article_id]
+            left = remaining(article)
+            if left is not None and self.cart.units(entry.article_id) + delta > left:
+                self.refuse(self._("Only {n} of {name} left.").format(n=left, name=article.name))
+                return
+        entry.quantity += delta
+        if entry.quantity <= 0:
+            del self.cart.entries[row]
+        self.cart_changed()
+
+    def remove_line(self, row: int) -> None:
+        if 0 <= row < len(self.cart.entries):
+            del self.cart.entries[row]
+            self.cart_changed()
+
+    def action_clear_cart(self) -> None:
+        self.cart = Cart()
+        self.unlocked = frozenset()
+        self.say("")
+        self.show_articles()
+        self.cart_changed()
+
+    def cart_changed(self) -> None:
+        self.quote = None
+        self.refresh_bindings()
+        self.show_cart()
+        self.show_articles()
+        if self.cart.entries:
+            self.call_service(
+                quote,
+                self.rt,
+                self.cart.request(),
+                done=self._quoted,
+                failed=self._quote_refused,
+                group="quote",
+                exclusive=True,
+            )
+
+    def _quoted(self, result: Quote) -> None:
+        self.quote = result
+        self.show_cart()
+
+    def _quote_refused(self, error: PosError) -> None:
+        self.say(str(error), error=True)
+
+    def show_cart(self) -> None:
+        table = self.query_one("#cart", CartTable)
+        row = table.cursor_row
+        table.clear()
+        name_width = max(8, table.size.width - 19)
         total = 0
-        for article_id, qty in self.cart.items():
-            article = self.articles.get(article_id)
+        for index, entry in enumerate(self.cart.entries):
+            article = self.articles.get(entry.article_id)
             if article is None:
                 continue
-            amount = qty * article.price_cents  # type: ignore[attr-defined]
+            amount = article.price_cents * entry.quantity
             total += amount
-            lines.append(f"{qty} x {article.name}  {format_plain(amount)}")  # type: ignore[attr-defined]
-        lines.append(f"\n[b]Total {format_plain(total)}[/b]")
-        self.query_one("#cart", Static).update("\n".join(lines))
+            name = article.name
+            table.add_row(
+                str(entry.quantity),
+                _fit(name, name_width),
+                Text(self.lang.money(amount), justify="right"),  # type: ignore[arg-type]
+                key=str(index),
+            )
+        if self.cart.entries:
+            table.move_cursor(row=min(row, len(self.cart.entries) - 1))
+        title = self._("Cart")
+        if self.cart.customer_name or self.cart.customer_email:
+            title += " · " + (self.cart.customer_name or self.cart.customer_email or "")
+        if self.cart.unlock_codes:
+            title += " · " + ", ".join(self.cart.unlock_codes)
+        self.query_one("#cart-title", Static).update(
+            Text(title, style="bold", overflow="ellipsis", no_wrap=True)
+        )
+        shown = Text()
+        if self.quote is not None and self.quote.totals.discount_cents:
+            shown.append(self._("Discount") + " " + self.lang.money(-self.quote.totals.discount_cents) + "\n")
+            total = self.quote.total_cents
+        shown.append(f"{self._('Total')} {self.lang.money(total)}", "bold")
+        self.query_one("#total", Static).update(shown)
+
+    # --- scans --------------------------------------------------------------------------------------------
+
+    def route_scan(self, scanned: str) -> bool:
+        """A scanner burst, wherever the focus is: ticket code, cart link or article barcode."""
+        if looks_like_ticket_code(scanned):
+            self.say(self._("Looking up ticket {code} ...").format(code=scanned))
+            self.call_service(order_of_ticket, self.rt, scanned, done=self._show_order)
+            return True
+        base = self.rt.config.cart_links.base_url
+        if scanned.startswith((base, "pos://cart")):
+            self.open_cart_link(scanned)
+            return True
+        if scanned in self.by_ean:
+            self.add(self.by_ean[scanned])
+            return True
+        return False
+
+    def _show_order(self, order: dict[str, object]) -> None:
+        from pos.screens.order import OrderScreen
+
+        self.say("")
+        self.app.push_screen(OrderScreen(order), callback=lambda _changed: self.reload_articles())
+
+    def open_cart_link(self, url: str) -> None:
+        from pos.db.cart_links import read_cart_link
+
+        self.call_service(read_cart_link, self.rt, url, done=self._link_opened)
+
+    def _link_opened(self, link: object) -> None:
+        by_name = {article.name: article.id for article in self.articles.values()}
+        entries = []
+        for line in link.lines:  # type: ignore[attr-defined]
+            article_id = line.article if isinstance(line.article, int) else by_name.get(line.article)
+            if article_id is None or article_id not in self.articles:
+                self.refuse(
+                    self._("The cart link names an unknown article: {name}").format(name=line.article)
+                )
+                return
+            entries.append(CartEntry(article_id, line.quantity, line.valid_from, line.valid_until))
+        self.cart = Cart(
+            entries=entries,
+            link_id=link.id,  # type: ignore[attr-defined]
+            link_promo=link.promo,  # type: ignore[attr-defined]
+            customer_name=link.customer_name,  # type: ignore[attr-defined]
+            customer_email=link.customer_email,  # type: ignore[attr-defined]
+        )
+        self.unlocked = frozenset()
+        self.say(self._("Cart link opened."), ok=True)
+        self.cart_changed()
+
+    # --- leaving ------------------------------------------------------------------------------------------
+
+    def action_pay(self) -> None:
+        from pos.screens.payment import PaymentScreen
+
+        if not self.cart.entries:
+            self.refuse(self._("The cart is empty."))
+            return
+        self.app.push_screen(PaymentScreen(self.cart, self.articles), callback=self._payment_done)
+
+    def _payment_done(self, sold: bool | None) -> None:
+        if sold:
+            self.action_clear_cart()
+            self.reload_articles()
+        self.query_one("#grid", ArticleGrid).focus()
+
+    def action_close_shift(self) -> None:
+        from pos.screens.shift import ShiftCloseScreen
+
+        if self.cart.entries:
+            self.refuse(self._("Finish or clear the cart first."))
+        elif self.app.operator is not None and self.app.shift is not None:
+            self.app.switch_screen(ShiftCloseScreen(self.app.operator, self.app.shift))
+
+    def action_logout(self) -> None:
+        if self.cart.entries:
+            self.refuse(self._("Finish or clear the cart first."))
+        else:
+            self.app.show_login()
+
+    # --- messages -----------------------------------------------------------------------------------------
+
+    def say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
+        message = self.query_one("#message", Static)
+        message.update(Text(text, overflow="ellipsis", no_wrap=True))
+        message.set_class(error, "error")
+        message.set_class(ok, "ok")
+
+    def refuse(self, text: str) -> bool:
+        self.app.bell()
+        self.say(text, error=True)
+        return False
+
+    def show_error(self, error: PosError) -> None:
+        self.refuse(str(error))

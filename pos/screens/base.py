@@ -1,0 +1,107 @@
+"""What every screen of the cashier app shares: the language, the runtime, and service calls off the event loop.
+
+Screens never talk SQL: they call services in pos/db, always through `call_service`, which runs the call in a
+thread so the screen keeps painting and taking keys while the database or the printer works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual.binding import ActiveBinding
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer
+from textual.worker import Worker
+
+from pos.errors import PosError
+from pos.i18n import Language
+from pos.runtime import Runtime
+
+if TYPE_CHECKING:
+    from pos.screens.app import PosApp
+
+T = TypeVar("T")
+log = logging.getLogger("pos.screens")
+
+
+class Services:
+    """Mixin for screens: translated footer, `lang`, `rt`, and `call_service`."""
+
+    app: PosApp
+
+    @property
+    def lang(self) -> Language:
+        return self.app.lang
+
+    @property
+    def rt(self) -> Runtime:
+        return self.app.rt
+
+    def _(self, message: str) -> str:
+        return self.app.lang._(message)
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The footer shows binding descriptions in the venue language (BINDINGS hold the English source)."""
+        bindings: dict[str, ActiveBinding] = super().active_bindings  # type: ignore[misc]
+        translate = self.app.lang._
+        return {
+            key: active._replace(
+                binding=replace(active.binding, description=translate(active.binding.description))
+            )
+            for key, active in bindings.items()
+        }
+
+    def call_service(
+        self,
+        service: Callable[..., T],
+        *args: Any,
+        done: Callable[[T], object],
+        failed: Callable[[PosError], object] | None = None,
+        group: str = "db",
+        exclusive: bool = False,
+        **kwargs: Any,
+    ) -> Worker[None]:
+        """Run `service(*args, **kwargs)` in a thread; then `done(result)` or `failed(error)` on the screen."""
+
+        async def run() -> None:
+            try:
+                result = await asyncio.to_thread(service, *args, **kwargs)
+            except PosError as exc:
+                if self.is_attached:  # type: ignore[attr-defined]
+                    (failed or self.show_error)(exc)
+                return
+            except Exception as exc:  # noqa: BLE001 - the cashier gets a sentence, the log gets the details
+                log.exception("service %s failed", getattr(service, "__name__", service))
+                if self.is_attached:  # type: ignore[attr-defined]
+                    self.show_error(PosError(f"{type(exc).__name__}: {exc}"))
+                return
+            if self.is_attached:  # type: ignore[attr-defined]
+                try:
+                    done(result)
+                except Exception as exc:  # noqa: BLE001 - a screen bug must show, not vanish in the worker
+                    log.exception("showing the result of %s failed", getattr(service, "__name__", service))
+                    self.show_error(PosError(f"{type(exc).__name__}: {exc}"))
+
+        return self.run_worker(run, group=group, exclusive=exclusive, exit_on_error=False)  # type: ignore[attr-defined,no-any-return]
+
+    def show_error(self, error: PosError) -> None:
+        self.app.bell()
+        self.app.notify(str(error), severity="error", timeout=6)
+
+
+def footer() -> Footer:
+    """The key bindings, compact so that a sale screen's keys fit 80 columns."""
+    return Footer(compact=True, show_command_palette=False)
+
+
+class PosScreen(Services, Screen[Any]):
+    pass
+
+
+class PosModal(Services, ModalScreen[Any]):
+    pass

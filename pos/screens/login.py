@@ -1,0 +1,103 @@
+"""Login with name and PIN (masked), then on to the shift: resume it, open one, or (admin) close another's."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.widgets import Header, Input, Label, Static
+
+from pos.db.models import Operator
+from pos.db.operators import login
+from pos.db.shifts import LoginShift, shift_for_login
+from pos.errors import PosError, Refused
+from pos.screens.base import PosScreen, footer
+
+
+class LoginScreen(PosScreen):
+    BINDINGS = [
+        Binding("enter", "next", "Log in", key_display="⏎"),
+        Binding("escape", "reset", "Clear", key_display="Esc"),
+        Binding("ctrl+q", "app.quit", "Quit", key_display="^Q"),
+    ]
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__()
+        self.first_message = message
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        _ = self._
+        yield Header()
+        with Center(), Vertical(id="login-box", classes="box"):
+            yield Static(_("Log in"), classes="box-title")
+            yield Label(_("Name"))
+            yield Input(id="name", placeholder=_("e.g. kasse"))
+            yield Label(_("PIN"))
+            yield Input(id="pin", password=True, restrict=r"[0-9]*", max_length=12)
+            yield Static(self.first_message, id="message")
+        yield footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_next()
+
+    def action_next(self) -> None:
+        name = self.query_one("#name", Input)
+        pin = self.query_one("#pin", Input)
+        if not name.value.strip():
+            name.focus()
+        elif self.focused is name or not pin.value:
+            pin.focus()
+        elif not self.busy:
+            self.busy = True
+            self.say(self._("Checking ..."))
+            self.call_service(
+                login, self.rt, name.value, pin.value, done=self._logged_in, failed=self._refused
+            )
+
+    def action_reset(self) -> None:
+        self.query_one("#name", Input).value = ""
+        self.query_one("#pin", Input).value = ""
+        self.query_one("#name", Input).focus()
+        self.say("")
+
+    def _refused(self, error: PosError) -> None:
+        self.busy = False
+        pin = self.query_one("#pin", Input)
+        pin.value = ""
+        pin.focus()
+        self.app.bell()
+        self.say(self._("Wrong name or PIN.") if isinstance(error, Refused) else str(error), error=True)
+
+    def _logged_in(self, operator: Operator) -> None:
+        self.call_service(
+            shift_for_login, self.rt, operator, done=lambda found: self._shift_found(operator, found)
+        )
+
+    def _shift_found(self, operator: Operator, found: LoginShift) -> None:
+        from pos.screens.shift import ShiftCloseScreen, ShiftOpenScreen
+
+        self.busy = False
+        if found.state == "own" and found.shift is not None:
+            self.app.start_selling(operator, found.shift)
+        elif found.state == "none":
+            self.app.switch_screen(ShiftOpenScreen(operator))
+        elif operator.role == "admin" and found.shift is not None:
+            self.app.switch_screen(ShiftCloseScreen(operator, found.shift, owner=found.operator))
+        else:
+            self.query_one("#pin", Input).value = ""
+            self.say(
+                self._(
+                    "The shift of {name} is still open on this terminal; {name} or an admin must close it."
+                ).format(name=found.operator),
+                error=True,
+            )
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#message", Static)
+        message.update(text)
+        message.set_class(error, "error")

@@ -1,0 +1,402 @@
+"""Payment: reduction codes with the live best allocation, cash with change, card, free; then print and mail.
+
+Every code change asks `quote` for the best allocation (in a worker), so the cashier sees per ticket which code
+applies and what each code saves before taking money. `sell` writes the order in one transaction; printing runs
+after it in a worker, and a print failure names what did not print and offers a retry.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Digits, Header, Input, Label, Static
+
+from pos.db.models import Article
+from pos.db.sales import Quote, SaleRequest, SaleResult, quote, sell
+from pos.db.till import PrintReport, print_order, retry_print
+from pos.domain.money import parse_amount
+from pos.errors import PosError
+from pos.screens.base import PosModal, PosScreen, footer
+from pos.screens.printing import describe_print
+from pos.screens.sale import Cart
+from pos.screens.widgets import _fit
+
+
+class CodeTable(DataTable[str]):
+    BINDINGS = [
+        Binding("delete", "remove", "Remove code", key_display="Del"),
+        Binding("backspace", "remove", show=False),
+    ]
+
+    def action_remove(self) -> None:
+        self.screen.remove_code(self.cursor_row)  # type: ignore[attr-defined]
+
+
+class CardScreen(PosModal):
+    """The external card terminal: the cashier confirms with a key once it approved the payment."""
+
+    BINDINGS = [
+        Binding("enter", "approved", "Approved", key_display="⏎"),
+        Binding("escape", "back", "Back", key_display="Esc"),
+    ]
+
+    def __init__(self, amount: str) -> None:
+        super().__init__()
+        self.amount = amount
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="box"):
+            yield Static(self._("Card payment"), classes="box-title")
+            yield Static(
+                self._("Charge {amount} on the card terminal.").format(amount=self.amount), id="card-amount"
+            )
+            yield Static(self._("Enter: the terminal approved it.  Esc: back."))
+        yield footer()
+
+    def action_approved(self) -> None:
+        self.dismiss(True)
+
+    def action_back(self) -> None:
+        self.dismiss(False)
+
+
+class PaymentScreen(PosScreen):
+    BINDINGS = [
+        Binding("f2", "focus_code", "Code", key_display="F2"),
+        Binding("f3", "focus_given", "Given", key_display="F3"),
+        Binding("f4", "focus_email", "E-mail", key_display="F4"),
+        Binding("f5", "cash", "Cash", key_display="F5"),
+        Binding("f6", "card", "Card", key_display="F6"),
+        Binding("escape", "back", "Back", key_display="Esc"),
+        Binding("f8", "retry_print", "Retry print", key_display="F8"),
+        Binding("f7", "send_mail", "Send e-mail", key_display="F7"),
+        Binding("enter", "new_sale", "New sale", key_display="⏎"),
+    ]
+
+    def __init__(self, cart: Cart, articles: dict[int, Article]) -> None:
+        super().__init__()
+        self.cart = cart
+        self.articles = articles
+        self.codes: list[str] = []
+        self.quote: Quote | None = None
+        self.busy = False
+        self.result: SaleResult | None = None
+        self.print_retry: tuple[int, ...] = ()
+
+    # --- layout -----------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        _ = self._
+        yield Header()
+        with Horizontal(id="payment"):
+            with Vertical(id="pay-left"):
+                yield DataTable(id="lines", cursor_type="none", zebra_stripes=True)
+                yield Static("", id="totals")
+            with Vertical(id="pay-right"):
+                with Vertical(id="entry"):
+                    yield Label(_("Promo code (F2)"))
+                    yield Input(id="code", compact=True)
+                    yield CodeTable(id="codes", cursor_type="row", show_header=False)
+                    yield Label(_("E-mail for the tickets (F4)"))
+                    yield Input(id="email", value=self.cart.customer_email or "", compact=True)
+                    yield Label(_("Cash given (F3), empty: exact"))
+                    yield Input(id="given", compact=True, restrict=r"[0-9.,]*")
+                yield Static("", id="due-label")
+                yield Digits("", id="due")
+                yield Static("", id="change")
+                yield Static("", id="message")
+        yield footer()
+
+    def on_mount(self) -> None:
+        lines = self.query_one("#lines", DataTable)
+        lines.add_column(self._("Article"), key="name")
+        lines.add_column(self._("Price"), key="price")
+        lines.add_column(self._("Code"), key="code")
+        lines.add_column(self._("Amount"), key="amount")
+        self.query_one("#codes", CodeTable).add_columns("code", "saves")
+        self.query_one("#given", Input).focus()
+        self.requote()
+
+    def on_resize(self) -> None:
+        self.show_quote()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        done = self.result is not None
+        if action in ("retry_print",):
+            return done and bool(self.print_retry)
+        if action == "send_mail":
+            return done and bool(self.result and self.result.mail_ids)
+        if action == "new_sale":
+            return done
+        return not done
+
+    # --- codes and the live quote ---------------------------------------------------------------------
+
+    def request(self, **changes: object) -> SaleRequest:
+        request = self.cart.request()
+        request.promo_codes = list(self.codes)
+        request.shift_id = self.app.shift.id if self.app.shift else None
+        request.guest_email = self.query_one("#email", Input).value.strip() or None
+        for name, value in changes.items():
+            setattr(request, name, value)
+        return request
+
+    def requote(self, added: str | None = None) -> None:
+        self.call_service(
+            quote,
+            self.rt,
+            self.request(guest_email=None),
+            done=lambda result: self._quoted(result, added),
+            failed=lambda error: self._quote_refused(error, added),
+            group="quote",
+            exclusive=True,
+        )
+
+    def _quote_refused(self, error: PosError, added: str | None) -> None:
+        if added is not None and added in self.codes:
+            self.codes.remove(added)
+            self.show_codes()
+        self.refuse(str(error))
+        if added is not None:
+            self.requote()
+
+    def _quoted(self, result: Quote, added: str | None = None) -> None:
+        if added is not None:
+            self.say("")
+        self.quote = result
+        self.show_quote()
+        self.show_codes()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "code":
+            code = event.value.strip().upper()
+            event.input.value = ""
+            if not code:
+                self.action_focus_given()
+            elif code not in self.codes:
+                self.codes.append(code)
+                self.say(self._("Checking code {code} ...").format(code=code))
+                self.show_codes()
+                self.requote(added=code)
+        elif event.input.id == "email":
+            self.query_one("#given", Input).focus()
+        elif event.input.id == "given":
+            self.action_cash()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "given":
+            self.show_due()
+
+    def remove_code(self, row: int) -> None:
+        if 0 <= row < len(self.codes):
+            del self.codes[row]
+            self.show_codes()
+            self.requote()
+
+    def action_focus_code(self) -> None:
+        self.query_one("#code", Input).focus()
+
+    def action_focus_given(self) -> None:
+        self.query_one("#given", Input).focus()
+
+    def action_focus_email(self) -> None:
+        self.query_one("#email", Input).focus()
+
+    def show_quote(self) -> None:
+        table = self.query_one("#lines", DataTable)
+        table.clear()
+        if self.quote is None:
+            return
+        rows = []
+        for line in self.quote.lines:
+            name = line.name if line.quantity == 1 else f"{line.quantity} × {line.name}"
+            saved = f"-{self.lang.money(line.discount_cents * line.quantity)}" if line.discount_cents else ""
+            code = f"{line.promo_code or ''} {saved}".strip()
+            rows.append(
+                (name, self.lang.money(line.unit_price_cents * line.quantity), code, line.total_cents)
+            )
+        others = sum(max((len(row[i]) for row in rows), default=0) + 2 for i in (1, 2)) + 12
+        width = max(10, table.size.width - others - 3)
+        for name, price, code, total in rows:
+            table.add_row(
+                _fit(name, width),
+                Text(price, justify="right"),
+                Text(code, style="green"),
+                Text(self.lang.money(total), justify="right", style="bold"),
+            )
+        totals = self.quote.totals
+        text = Text()
+        if totals.discount_cents:
+            text.append(f"{self._('Subtotal')} {self.lang.money(totals.subtotal_cents)}   ")
+            text.append(f"{self._('Discount')} {self.lang.money(-totals.discount_cents)}", "green")
+        self.query_one("#totals", Static).update(text)
+        self.show_due()
+
+    def show_codes(self) -> None:
+        table = self.query_one("#codes", CodeTable)
+        table.clear()
+        saved: dict[str, int] = {}
+        for line in self.quote.lines if self.quote else ():
+            if line.promo_code:
+                saved[line.promo_code] = saved.get(line.promo_code, 0) + line.discount_cents * line.quantity
+        unused = set(self.quote.unused_codes) if self.quote else set()
+        for code in self.codes:
+            if code in saved:
+                note = Text(
+                    self._("saves {amount}").format(amount=self.lang.money(saved[code])), style="green"
+                )
+            elif code in unused:
+                note = Text(self._("not used"), style="yellow")
+            else:
+                note = Text(self._("unlocks") if self.quote else "…")
+            table.add_row(code, note)  # type: ignore[arg-type]
+        table.display = bool(self.codes)
+
+    def given_cents(self) -> int | None:
+        text = self.query_one("#given", Input).value.strip()
+        return parse_amount(text) if text else None
+
+    def show_due(self) -> None:
+        if self.quote is None or self.result is not None:
+            return
+        total = self.quote.total_cents
+        self.query_one("#due-label", Static).update(Text(self._("Total"), style="bold"))
+        self.query_one("#due", Digits).update(self.lang.money(total).replace("\xa0", " "))
+        text = Text()
+        if total == 0:
+            text.append(self._("Free order: F5 completes it."), "green")
+        else:
+            try:
+                given = self.given_cents()
+            except ValueError:
+                given = None
+            if given is not None and given >= total:
+                text.append(f"{self._('Change')}  {self.lang.money(given - total)}", "bold green")
+            elif given is not None:
+                text.append(
+                    self._("{amount} missing").format(amount=self.lang.money(total - given)), "bold red"
+                )
+        self.query_one("#change", Static).update(text)
+
+    # --- paying ---------------------------------------------------------------------------------------
+
+    def action_cash(self) -> None:
+        if self.busy or self.quote is None or self.result is not None:
+            return
+        try:
+            given = self.given_cents()
+        except ValueError:
+            self.refuse(self._("Enter an amount such as 50,00."))
+            return
+        if given is not None and given < self.quote.total_cents:
+            self.refuse(self._("Cash given is less than the total."))
+            return
+        if self.quote.total_cents == 0:
+            given = None
+        self.complete(self.request(payment="cash", given_cents=given))
+
+    def action_card(self) -> None:
+        if self.busy or self.quote is None or self.result is not None:
+            return
+        if self.quote.total_cents == 0:
+            self.complete(self.request(payment="cash"))
+            return
+        amount = self.lang.money(self.quote.total_cents)
+        self.app.push_screen(CardScreen(amount), callback=self._card_confirmed)
+
+    def _card_confirmed(self, approved: bool | None) -> None:
+        if approved:
+            self.complete(self.request(payment="card"))
+
+    def complete(self, request: SaleRequest) -> None:
+        self.busy = True
+        self.say(self._("Saving the order ..."))
+        self.call_service(sell, self.rt, request, done=self._sold, failed=self._sale_refused)
+
+    def _sale_refused(self, error: PosError) -> None:
+        self.busy = False
+        self.refuse(str(error))
+        self.requote()
+
+    def _sold(self, result: SaleResult) -> None:
+        self.busy = False
+        self.result = result
+        assert result.order.id is not None
+        self.set_focus(None)
+        payment = result.payment
+        method = {"cash": self._("Cash"), "card": self._("Card"), "free": self._("Free")}[payment.method]
+        text = Text()
+        text.append(self._("Order {id} paid").format(id=result.order.id) + "\n", "bold")
+        text.append(f"{method}  {self.lang.money(payment.given_cents)}\n")
+        if result.mail_ids:
+            email = result.order.guest_email or self.cart.customer_email or ""
+            text.append(
+                self._("Tickets will be e-mailed to {email} (F7: send now).").format(email=email) + "\n"
+            )
+        self.query_one("#entry").display = False
+        self.query_one("#due-label", Static).update(text)
+        if payment.method == "cash":
+            self.query_one("#change", Static).update(Text(self._("Change"), style="bold"))
+            self.query_one("#due", Digits).update(self.lang.money(payment.change_cents).replace("\xa0", " "))
+        else:
+            self.query_one("#change", Static).update("")
+            self.query_one("#due", Digits).display = False
+        self.refresh_bindings()
+        self.say(self._("Printing ..."))
+        self.call_service(print_order, self.rt, result.order.id, done=self._printed, group="print")
+
+    def _printed(self, report: PrintReport) -> None:
+        self.print_retry = report.retry_job_ids
+        if report.ok:
+            self.say(self._("Printed. Enter: next sale."), ok=True)
+        else:
+            self.refuse(describe_print(report, self.lang))
+        self.refresh_bindings()
+
+    def action_retry_print(self) -> None:
+        if self.print_retry:
+            self.say(self._("Printing ..."))
+            self.call_service(retry_print, self.rt, self.print_retry, done=self._printed, group="print")
+
+    def action_send_mail(self) -> None:
+        from pos.db.mail import send_pending
+
+        if self.result is None or self.result.order.id is None:
+            return
+        self.say(self._("Sending e-mail ..."))
+        self.call_service(
+            send_pending, self.rt, order_id=self.result.order.id, done=self._mailed, group="mail"
+        )
+
+    def _mailed(self, outcome: object) -> None:
+        failed = getattr(outcome, "failed", [])
+        if failed:
+            self.refuse(self._("E-mail not sent: {reason}").format(reason=failed[0][1]))
+        else:
+            self.say(self._("E-mail sent."), ok=True)
+
+    def action_new_sale(self) -> None:
+        if self.result is not None:
+            self.dismiss(True)
+
+    def action_back(self) -> None:
+        if self.result is None and not self.busy:
+            self.dismiss(False)
+
+    # --- messages -------------------------------------------------------------------------------------
+
+    def say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
+        message = self.query_one("#message", Static)
+        message.update(text)
+        message.set_class(error, "error")
+        message.set_class(ok, "ok")
+
+    def refuse(self, text: str) -> None:
+        self.app.bell()
+        self.say(text, error=True)
+
+    def show_error(self, error: PosError) -> None:
+        self.refuse(str(error))

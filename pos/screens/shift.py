@@ -1,0 +1,222 @@
+"""Opening a shift with a cash float, closing it with the counted cash, and the Z report."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical, VerticalScroll
+from textual.widgets import Header, Input, Label, Static
+
+from pos.db.models import Operator, Shift
+from pos.db.shifts import ZReport, close_shift, open_shift, z_report
+from pos.db.till import PrintReport
+from pos.domain.money import parse_amount
+from pos.errors import PosError
+from pos.i18n import Language
+from pos.screens.base import PosScreen, footer
+from pos.screens.printing import describe_print
+
+PAYMENT_NAMES = {"cash": "Cash", "card": "Card", "free": "Free"}
+
+
+def report_table(report: ZReport, lang: Language) -> Table:
+    """The Z report as the screen shows it (the printer has its own layout)."""
+    _ = lang._
+    table = Table.grid(padding=(0, 2))
+    table.add_column()
+    table.add_column(justify="right")
+    table.add_column(justify="right")
+
+    def heading(text: str) -> None:
+        table.add_row(f"[b]{text}[/b]", "", "")
+
+    table.add_row(_("Shift"), f"#{report.shift_id}", "")
+    table.add_row(_("Operator"), report.operator, "")
+    table.add_row(_("Opened"), lang.datetime(report.opened_at), "")
+    if report.closed_at is not None:
+        table.add_row(_("Closed"), lang.datetime(report.closed_at), "")
+    heading(_("Sales by payment method"))
+    for row in report.by_payment:
+        table.add_row(
+            "  " + _(PAYMENT_NAMES.get(row.name, row.name)), str(row.count), lang.money(row.total_cents)
+        )
+    table.add_row(_("Total"), str(report.orders), lang.money(report.sales_cents))
+    heading(_("Sales by article group"))
+    for row in report.by_group:
+        table.add_row("  " + row.name, str(row.count), lang.money(row.total_cents))
+    if report.cancelled.count:
+        table.add_row(
+            _("Cancelled orders"), str(report.cancelled.count), lang.money(report.cancelled.total_cents)
+        )
+    heading(_("Cash"))
+    table.add_row("  " + _("Float"), "", lang.money(report.float_cents))
+    table.add_row("  " + _("Cash taken"), "", lang.money(report.cash_taken_cents))
+    table.add_row("  " + _("Change given"), "", lang.money(-report.change_cents))
+    table.add_row(_("Expected cash"), "", f"[b]{lang.money(report.expected_cash_cents)}[/b]")
+    if report.counted_cents is not None and report.difference_cents is not None:
+        table.add_row(_("Counted cash"), "", f"[b]{lang.money(report.counted_cents)}[/b]")
+        style = "green" if report.difference_cents == 0 else "red"
+        table.add_row(_("Difference"), "", f"[b {style}]{lang.money(report.difference_cents)}[/b {style}]")
+    return table
+
+
+class AmountScreen(PosScreen):
+    """A box with one amount field and a message line."""
+
+    def amount(self) -> int | None:
+        field = self.query_one("#amount", Input)
+        try:
+            return parse_amount(field.value or "0")
+        except ValueError:
+            self.say(self._("Enter an amount such as 150,00."), error=True)
+            field.focus()
+            return None
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#message", Static)
+        message.update(text)
+        message.set_class(error, "error")
+
+    def show_error(self, error: PosError) -> None:
+        self.app.bell()
+        self.say(str(error), error=True)
+
+
+class ShiftOpenScreen(AmountScreen):
+    BINDINGS = [
+        Binding("enter", "open", "Open shift", key_display="⏎"),
+        Binding("escape", "app.show_login", "Logout", key_display="Esc"),
+    ]
+
+    def __init__(self, operator: Operator) -> None:
+        super().__init__()
+        self.operator = operator
+
+    def compose(self) -> ComposeResult:
+        _ = self._
+        yield Header()
+        with Center(), Vertical(classes="box"):
+            yield Static(_("Open shift"), classes="box-title")
+            yield Static(_("{name} on {terminal}").format(name=self.operator.name, terminal=self.rt.terminal))
+            yield Label(_("Cash float"))
+            yield Input(id="amount", placeholder="0,00" if self.lang.code == "de" else "0.00")
+            yield Static("", id="message")
+        yield footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#amount", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        cents = self.amount()
+        if cents is not None:
+            self.call_service(
+                open_shift,
+                self.rt,
+                self.operator,
+                cents,
+                done=lambda s: self.app.start_selling(self.operator, s),
+            )
+
+
+class ShiftCloseScreen(AmountScreen):
+    """Count the drawer, close the shift, see and print the Z report."""
+
+    BINDINGS = [
+        Binding("enter", "close_shift", "Close shift", key_display="⏎"),
+        Binding("enter", "back", "Done", key_display="⏎"),
+        Binding("f8", "print_report", "Print again", key_display="F8"),
+        Binding("escape", "back", "Back", key_display="Esc"),
+    ]
+
+    def __init__(self, operator: Operator, shift: Shift, *, owner: str = "") -> None:
+        super().__init__()
+        self.operator = operator
+        self.shift = shift
+        self.owner = owner or operator.name
+        self.report: ZReport | None = None
+        self.closed = False
+        self.print_failed: tuple[int, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        _ = self._
+        yield Header()
+        with Center(), Vertical(classes="box wide"):
+            yield Static(
+                _("Close shift #{id} of {name}").format(id=self.shift.id, name=self.owner),
+                classes="box-title",
+            )
+            with VerticalScroll(id="report-scroll"):
+                yield Static("", id="report")
+            yield Label(_("Counted cash"), id="amount-label")
+            yield Input(id="amount", placeholder="0,00" if self.lang.code == "de" else "0.00")
+            yield Static("", id="message")
+        yield footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#amount", Input).focus()
+        self.call_service(z_report, self.rt, self.shift.id, done=self._show_report)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "print_report":
+            return self.closed
+        if action == "close_shift":
+            return not self.closed
+        return True
+
+    def _show_report(self, report: ZReport) -> None:
+        self.report = report
+        self.query_one("#report", Static).update(report_table(report, self.lang))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_close_shift()
+
+    def action_close_shift(self) -> None:
+        if self.closed:
+            self.action_back()
+            return
+        cents = self.amount()
+        if cents is not None:
+            self.call_service(close_shift, self.rt, self.shift.id, cents, done=self._shift_closed)
+
+    def _shift_closed(self, report: ZReport) -> None:
+        self.closed = True
+        self._show_report(report)
+        self.query_one("#amount", Input).display = False
+        self.query_one("#amount-label", Label).display = False
+        self.query_one("#report-scroll").focus()
+        self.say(self._("Shift closed. Enter: done."))
+        self.refresh_bindings()
+        self.action_print_report()
+
+    def action_print_report(self) -> None:
+        from pos.db.till import print_z_report, retry_print
+
+        if self.report is None:
+            return
+        self.say(self._("Printing the Z report ..."))
+        if self.print_failed:
+            self.call_service(retry_print, self.rt, self.print_failed, done=self._printed)
+        else:
+            self.call_service(print_z_report, self.rt, self.report.shift_id, done=self._printed)
+
+    def _printed(self, report: PrintReport) -> None:
+        self.print_failed = report.retry_job_ids
+        text = describe_print(report, self.lang)
+        self.say(text if not report.ok else self._("Z report printed. Enter: done."), error=not report.ok)
+
+    def action_back(self) -> None:
+        if self.closed:
+            if self.operator.name != self.owner:
+                self.app.switch_screen(ShiftOpenScreen(self.operator))
+            else:
+                self.app.show_login()
+        elif self.app.shift is not None and self.app.shift.id == self.shift.id:
+            self.app.open_section("sale")
+        else:
+            self.app.show_login()

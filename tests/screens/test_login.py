@@ -1,0 +1,62 @@
+import pytest
+from sqlmodel import select
+
+from pos.db.engine import transaction
+from pos.db.models import Shift
+from pos.screens.app import PosApp
+from tests.screens.helpers import keys, log_in, message, screen_text, settle
+
+
+@pytest.mark.parametrize(
+    ("language", "wrong", "opened"),
+    [("en", "Wrong name or PIN.", "Open shift"), ("de", "Name oder PIN falsch.", "Schicht öffnen")],
+)
+async def test_login_opens_a_shift_then_resumes_it(make_shop, language, wrong, opened) -> None:
+    shop = make_shop(language)
+    app = PosApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert type(app.screen).__name__ == "LoginScreen"
+        await keys(pilot, *"kasse", "enter", *"1111", "enter")
+        assert message(pilot) == wrong
+        assert app.screen.query_one("#pin").value == ""  # cleared for the next try
+        assert app.screen.query_one("#pin").password  # masked
+        await keys(pilot, *"0000", "enter")
+        assert type(app.screen).__name__ == "ShiftOpenScreen"
+        assert opened in str(app.screen.query_one(".box-title").render())
+        await keys(pilot, *"150,50", "enter")
+        assert type(app.screen).__name__ == "SaleScreen"
+        assert app.operator.name == "kasse" and shop.operator == "kasse"
+        await keys(pilot, "ctrl+o")
+        assert type(app.screen).__name__ == "LoginScreen"
+        await log_in(pilot, cash_float=None)
+        assert type(app.screen).__name__ == "SaleScreen"  # the open shift is resumed
+    with transaction(shop.engine) as session:
+        shifts = list(session.exec(select(Shift)))
+    assert [(s.float_cents, s.closed_at) for s in shifts] == [(15050, None)]
+
+
+async def test_another_cashiers_open_shift_blocks_a_cashier_but_an_admin_closes_it(shop) -> None:
+    from pos.db.operators import add_operator, login
+    from pos.db.shifts import open_shift
+
+    add_operator(shop, "anna", "cashier", "2222")
+    open_shift(shop, login(shop, "anna", "2222"), 5000)
+    app = PosApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, cash_float=None)
+        assert type(app.screen).__name__ == "LoginScreen"
+        assert "anna" in message(pilot) and "still open" in message(pilot)
+        await keys(pilot, "escape")
+        await log_in(pilot, "admin", "1234", cash_float=None)
+        assert type(app.screen).__name__ == "ShiftCloseScreen"
+        await keys(pilot, *"50", "enter")
+        assert app.screen.closed
+        assert message(pilot) == "Z report printed. Enter: done."
+        shown = screen_text(pilot)
+        assert "Expected cash" in shown and "Difference" in shown and "€0.00" in shown
+        await keys(pilot, "enter")
+        assert type(app.screen).__name__ == "ShiftOpenScreen"  # the admin opens their own shift next
+    with transaction(shop.engine) as session:
+        shift = session.exec(select(Shift)).one()
+    assert (shift.counted_cents, shift.closed_at is not None) == (5000, True)

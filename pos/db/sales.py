@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -139,10 +139,16 @@ def quote(rt: Runtime, request: SaleRequest) -> Quote:
 def _price(session: Session, rt: Runtime, request: SaleRequest) -> _Priced:
     if not request.lines:
         raise Refused("The cart is empty; add at least one article.")
+    wanted_ids = {line.article for line in request.lines if isinstance(line.article, int)}
+    by_id = (
+        {_id(a): a for a in session.exec(select(Article).where(col(Article.id).in_(wanted_ids)))}
+        if wanted_ids
+        else {}
+    )
     articles: dict[int, Article] = {}
     items = []
     for line in request.lines:
-        article = _resolve(session, line.article)
+        article = _resolve(session, line.article, by_id)
         _check_line(line, article)
         articles[_id(article)] = article
         items.append(
@@ -169,9 +175,9 @@ def _price(session: Session, rt: Runtime, request: SaleRequest) -> _Priced:
     return _Priced(articles, lines, windows, totals(lines), allocation, rules, unused)
 
 
-def _resolve(session: Session, ref: str | int) -> Article:
+def _resolve(session: Session, ref: str | int, by_id: dict[int, Article]) -> Article:
     if isinstance(ref, int):
-        article = session.get(Article, ref)
+        article = by_id.get(ref)
         if article is None:
             raise NotFound(f"Article #{ref} does not exist.")
         return article
@@ -260,34 +266,44 @@ def _shortage(name: str, left: int) -> str:
 
 
 def sell(rt: Runtime, request: SaleRequest) -> SaleResult:
-    """Order, lines, tickets with codes, availability, promo uses, print jobs and mails: all or nothing."""
+    """Order, lines, tickets with codes, availability, promo uses, print jobs and mails: all or nothing.
+
+    The contended rows (article availability, promo-code uses) are updated last, just before the commit,
+    so on PostgreSQL their row locks are held for the shortest time and racing terminals wait least.
+    """
     zone = rt.config.venue.zone
     with transaction(rt.engine) as session:
         priced = _price(session, rt, request)
+        for article_id, wanted in _units(priced.lines).items():
+            _refuse_unless_available(priced.articles[article_id], wanted)  # early; the UPDATE decides
         try:
             payment = settle(priced.totals.total_cents, request.payment, request.given_cents)
         except PaymentError as exc:
             raise Refused(str(exc)) from None
         secret = rt.config.brand_secret() if ticket_lines(priced.lines) else b""
         holder = _holder(session, request)
-        _take_units(session, priced)
         order = _insert_order(session, rt, request, priced, payment, holder)
         order_id = _id(order)
         order_lines = _insert_lines(session, order_id, priced)
         tickets = _issue_tickets(session, rt, order_id, priced, order_lines, holder, secret)
-        if priced.allocation is not None:
-            from pos.db.promos import consume
-
-            ticket_line_ids = [
-                row.id for row, line in zip(order_lines, priced.lines, strict=True) if line.is_ticket
-            ]
-            consume(session, priced.allocation, priced.rules, order_id, ticket_line_ids)
         print_job_ids = _enqueue_print(session, order_id, rt.now()) if request.print_tickets else []
         mail_ids = _enqueue_mail(session, rt, order_id) if holder[1] and tickets else []
-        data = order_json(session, order, zone, unused_codes=priced.unused_codes)
+        data = order_json(
+            session, order, zone, unused_codes=priced.unused_codes, lines=order_lines, tickets=tickets
+        )
+        _take_units(session, priced)
+        if priced.allocation is not None:
+            _consume_codes(session, priced, order_id, order_lines)
     return SaleResult(
         order, order_lines, tickets, payment, priced.unused_codes, print_job_ids, mail_ids, data
     )
+
+
+def _consume_codes(session: Session, priced: _Priced, order_id: int, order_lines: list[OrderLine]) -> None:
+    from pos.db.promos import consume
+
+    ticket_line_ids = [row.id for row, line in zip(order_lines, priced.lines, strict=True) if line.is_ticket]
+    consume(session, priced.allocation, priced.rules, order_id, ticket_line_ids)
 
 
 def _holder(session: Session, request: SaleRequest) -> tuple[str | None, str | None]:
@@ -310,22 +326,18 @@ def _holder(session: Session, request: SaleRequest) -> tuple[str | None, str | N
     return name, email
 
 
+_TAKE_UNITS = text(
+    "UPDATE article SET sold = sold + :n WHERE id = :id AND (stock_limit IS NULL OR sold + :n <= stock_limit)"
+)
+
+
 def _take_units(session: Session, priced: _Priced) -> None:
     """Compare-and-set per article; 0 rows means another terminal took the last units first."""
+    connection = session.connection()
     for article_id, wanted in sorted(_units(priced.lines).items()):
-        taken = session.execute(
-            update(Article)
-            .where(
-                col(Article.id) == article_id,
-                or_(
-                    col(Article.stock_limit).is_(None), col(Article.sold) + wanted <= col(Article.stock_limit)
-                ),
-            )
-            .values(sold=col(Article.sold) + wanted)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
-            limit, sold = session.execute(
+        taken = connection.execute(_TAKE_UNITS, {"n": wanted, "id": article_id})
+        if taken.rowcount != 1:
+            limit, sold = connection.execute(
                 select(Article.stock_limit, Article.sold).where(Article.id == article_id)
             ).one()
             raise Refused(_shortage(priced.articles[article_id].name, max((limit or 0) - sold, 0)))
@@ -524,14 +536,24 @@ def _return_units(session: Session, order_id: int) -> dict[str, int]:
 
 
 def order_json(
-    session: Session, order: Order, zone: ZoneInfo, *, unused_codes: tuple[str, ...] | list[str] = ()
+    session: Session,
+    order: Order,
+    zone: ZoneInfo,
+    *,
+    unused_codes: tuple[str, ...] | list[str] = (),
+    lines: list[OrderLine] | None = None,
+    tickets: list[Ticket] | None = None,
 ) -> dict[str, Any]:
-    """The `pos sell --json` shape; `pos order ...` commands print the same."""
+    """The `pos sell --json` shape; `pos order ...` commands print the same. A sale passes its rows in."""
     order_id = _id(order)
-    lines = list(
-        session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(col(OrderLine.id)))
-    )
-    tickets = list(session.exec(select(Ticket).where(Ticket.order_id == order_id).order_by(col(Ticket.id))))
+    if lines is None:
+        lines = list(
+            session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(col(OrderLine.id)))
+        )
+    if tickets is None:
+        tickets = list(
+            session.exec(select(Ticket).where(Ticket.order_id == order_id).order_by(col(Ticket.id)))
+        )
     code_by_line = {ticket.order_line_id: ticket.code for ticket in tickets}
     names = {line.article_id: line.article_name for line in lines}
     promo_codes = _promo_codes(session, {line.promo_code_id for line in lines if line.promo_code_id})

@@ -126,8 +126,9 @@ def cancel(
     from pos.db.sales import cancel_order, get_order
 
     rt = load_runtime()
-    cancelled = cancel_order(rt, _order_id(order))
-    data = get_order(rt, cancelled.id)
+    order_id = _order_id(order)
+    cancel_order(rt, order_id)
+    data = get_order(rt, order_id)
     if as_json:
         print_json(data)
     else:
@@ -184,6 +185,7 @@ def _bound(rt: Any, text: str, option: str, *, end: bool) -> datetime:
     try:
         day = parse_date(text)
     except ValueError:
-        return parse_or_fail(lambda t: parse_time(t, venue.zone), text, option)
+        at: datetime = parse_or_fail(lambda t: parse_time(t, venue.zone), text, option)
+        return at
     start, stop = business_day_bounds(day, venue.zone, venue.day_start_minutes)
     return stop if end else start

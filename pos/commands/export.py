@@ -1,1 +1,211 @@
-"""Commands added by the export work; see pos/cli.py."""
+"""`pos export attendance` and `pos report door`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+import typer
+
+from pos.commands.common import JsonOption, export_app, fail, print_json, report_app
+
+FromOption = typer.Option(
+    None, "--from", help="First business day, venue local (e.g. 2026-12-31), or an ISO 8601 time."
+)
+ToOption = typer.Option(None, "--to", help="Last business day, included, or an ISO 8601 time (excluded).")
+
+
+@export_app.command("attendance")
+def attendance(
+    fmt: str = typer.Option(..., "--format", help="csv | xml | json."),
+    article: list[str] = typer.Option(
+        [], "--article", help="Only tickets of this article (exact name or #ID); repeatable."
+    ),
+    date_from: str | None = FromOption,
+    date_to: str | None = ToOption,
+    precision: str = typer.Option(
+        "exact", "--precision", help="exact | day | hour: merge registrations of one business day or hour."
+    ),
+    count: bool = typer.Option(False, "--count", help="Add how many registrations each entry merges."),
+    exclude_no_shows: bool = typer.Option(
+        False, "--exclude-no-shows", help="Leave out tickets without a registration (in the period)."
+    ),
+    excel: bool = typer.Option(False, "--excel", help="CSV for Excel: byte order mark and semicolons."),
+    output: Path | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        help="Write to FILE (complete or not at all, mode 600); default or '-': stdout.",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """The attendance list: one participant (ticket) per row with all registrations. Voided tickets are left out.
+
+    --from/--to select registrations by time; a ticket without one in the period counts as a no-show.
+    """
+    from pos.commands.common import load_runtime
+    from pos.db.export import FORMATS, PRECISIONS, export_attendance
+
+    if fmt not in FORMATS:
+        fail(f"--format {fmt!r} is not known; use {', '.join(FORMATS)}.")
+    if precision not in PRECISIONS:
+        fail(f"--precision {precision!r} is not known; use {', '.join(PRECISIONS)}.")
+    if excel and fmt != "csv":
+        fail("--excel only applies to --format csv.")
+    rt = load_runtime()
+    zone = rt.config.venue.zone
+    start = _period_bound(date_from, "--from", zone)
+    end = _period_bound(date_to, "--to", zone)
+
+    def run(out: TextIO, progress: Callable[[int, int], None] | None) -> int:
+        return export_attendance(
+            rt,
+            out,
+            fmt=fmt,
+            precision=precision,
+            count=count,
+            exclude_no_shows=exclude_no_shows,
+            articles=article,
+            date_from=start,
+            date_to=end,
+            excel=excel,
+            progress=progress,
+        )
+
+    with _progress_bar() as progress:
+        if output is None or str(output) == "-":
+            _to_stdout(run, progress)
+            return
+        written = _to_file(output, run, progress)
+    if as_json:
+        print_json({"path": str(output.resolve()), "format": fmt, "participants": written})
+    else:
+        typer.echo(f"Wrote {written} participant(s) to {output}.")
+
+
+def _period_bound(text: str | None, option: str, zone: Any) -> date | None:
+    """A date is a venue-local business day; anything else must be an ISO 8601 time."""
+    from pos.domain.clock import parse_date, parse_time
+
+    if text is None:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError:
+        pass
+    try:
+        return parse_time(text, zone)
+    except ValueError:
+        fail(
+            f"{option}: {text!r} is not a date such as 2026-12-31 or an ISO 8601 time such as 2026-12-31T20:00."
+        )
+
+
+def _to_file(path: Path, run: Callable[..., int], progress: Any) -> int:
+    """Written to a temporary file beside the target and renamed: a crash leaves no half list.
+
+    The file gets mode 600 (like the database): it holds names and e-mail addresses.
+    """
+    import os
+    import tempfile
+
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        fail(f"Directory {directory} does not exist.")
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        fail(f"Cannot write to {directory}: {exc.strerror}.")
+    try:
+        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
+            written = run(handle, progress)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _to_stdout(run: Callable[..., int], progress: Any) -> None:
+    """UTF-8 whatever the locale, CSV line ends untouched; a closed pipe (`| head`) ends quietly."""
+    import io
+    import os
+
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+    try:
+        run(out, progress)
+        out.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
+    finally:
+        out.detach()
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr when stderr is a terminal; nothing when it is piped or redirected."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("Exporting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("export", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@report_app.command("door")
+def door(
+    date_from: str | None = FromOption,
+    date_to: str | None = ToOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Door statistics: entries per hour and per gate, rejected scans by reason."""
+    from pos.commands.common import load_runtime
+    from pos.db.export import door_report
+
+    rt = load_runtime()
+    zone = rt.config.venue.zone
+    report = door_report(
+        rt, date_from=_period_bound(date_from, "--from", zone), date_to=_period_bound(date_to, "--to", zone)
+    )
+    if as_json:
+        print_json(report)
+    else:
+        echo_door_report(report)
+
+
+def echo_door_report(report: dict[str, Any]) -> None:
+    """The text form, also used as the door section of `pos report sales`."""
+    typer.echo(
+        f"{report['entries']} entr{'y' if report['entries'] == 1 else 'ies'} "
+        f"({report['first_entries']} first, {report['re_entries']} re-entries), "
+        f"{report['rejections']} rejected scan(s)."
+    )
+    for row in report["entries_by_gate"]:
+        typer.echo(
+            f"  gate {row['gate'] or '-'}: {row['entries']} ({row['first_entries']} first, {row['re_entries']} re)"
+        )
+    for row in report["entries_by_hour"]:
+        typer.echo(f"  {row['hour'][:16].replace('T', ' ')}: {row['entries']}")
+    for row in report["rejections_by_reason"]:
+        typer.echo(f"  rejected {row['reason']}: {row['count']}")

@@ -157,7 +157,9 @@ def sales_report_(
     date_to: str | None = typer.Option(None, "--to", help="Last business day, included (or an ISO time)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Revenue and counts by article group and by payment method (cancelled orders excluded)."""
+    """Revenue and counts by article group and by payment method (cancelled orders excluded); door statistics."""
+    from pos.commands.export import echo_door_report
+    from pos.db.export import door_report
     from pos.db.reports import sales_report
     from pos.domain.money import format_plain
 
@@ -167,6 +169,7 @@ def sales_report_(
     if start and end and end <= start:
         fail("--to must not be before --from.")
     report = sales_report(rt, start=start, end=end)
+    report["door"] = door_report(rt, date_from=start, date_to=end)
     if as_json:
         print_json(report)
         return
@@ -175,6 +178,8 @@ def sales_report_(
         typer.echo(f"  {row['group']}: {row['units']} unit(s), {format_plain(row['total_cents'])}")
     for row in report["by_payment"]:
         typer.echo(f"  {row['method']}: {row['orders']} order(s), {format_plain(row['total_cents'])}")
+    typer.echo("Door:")
+    echo_door_report(report["door"])
 
 
 def _bound(rt: Any, text: str, option: str, *, end: bool) -> datetime:

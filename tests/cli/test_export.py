@@ -146,3 +146,12 @@ def test_progress_bar_on_a_terminal_only(pos_sqlite: PosCommand, tmp_path: Path)
         os.close(leader)
     assert done.returncode == 0
     assert b"Exporting" in shown
+
+
+def test_sales_report_carries_the_door_report(pos: PosCommand, scenario: Scenario) -> None:
+    period = ("--from", "2026-12-31", "--to", "2027-01-01")
+    sales = pos.json("report", "sales", *period)
+    assert sales["door"] == pos.json("report", "door", *period)
+    assert sales["door"]["entries"] == 7
+    text = pos("report", "sales", check=True).stdout
+    assert "Door:\n8 entries (4 first, 4 re-entries), 0 rejected scan(s).\n" in text

@@ -61,6 +61,8 @@ class ScanResult:
 def redeem(rt: Runtime, scanned: str, *, at: datetime | None = None, gate: str | None = None) -> ScanResult:
     """Check one scan and record it: an Entry when accepted, a ScanLog row when rejected."""
     at = at or rt.now()
+    if at.tzinfo is None:
+        raise ValueError("redeem() needs an aware scan time (UTC or with an offset)")
     gate = rt.config.terminal.gate if gate is None else gate
     parsed = parse_code(scanned, rt.config.brand.id, rt.config.brand_secret())
     if parsed.serial is None:

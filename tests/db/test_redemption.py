@@ -19,7 +19,7 @@ from pos.db.redemption import Selection, protocol_delete, redeem, reset, set_rep
 from pos.domain.ticket_code import make_code
 from pos.errors import NotFound, Refused
 from tests.conftest import TEST_SECRET
-from tests.factories import issue_tickets, ticket_article
+from tests.factories import bulk_issue_tickets, issue_tickets, ticket_article
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -398,3 +398,15 @@ def test_bulk_set_repeat_after_the_sale(rt) -> None:
     assert befores[0] == {"none": 4}
     assert sorted(befores[1].values(), key=str) == [{"repeat": "daily", "repeat_limit": 2}] * 2
     assert befores[2] == {"anytime/unlimited": 2, "daily/2": 2, "none": 1}
+
+
+def test_bulk_issued_tickets_scan_and_later_sales_continue_the_serials(rt) -> None:
+    article = ticket_article(rt, "Open air", repeat="daily", repeat_limit=1)
+    bulk = bulk_issue_tickets(rt, article, 250, batch=100)
+    assert [t.id for t in bulk] == list(range(1, 251)) and len({t.code for t in bulk}) == 250
+    assert verdicts(rt, bulk[-1].code, "2027-01-01T20:00", "2027-01-01T21:00") == ["ok", "already_today"]
+    later = issue_tickets(rt, article, 2)
+    assert [t.id for t in later] == [251, 252]  # the PostgreSQL sequence was moved past the bulk serials
+    assert redeem(rt, later[0].code).accepted
+    shown = show_ticket(rt, bulk[0].code)
+    assert shown["repeat"] == "daily" and shown["repeat_limit"] == 1 and shown["first_redeemed_at"] is None

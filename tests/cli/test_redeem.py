@@ -252,3 +252,28 @@ def test_gate_exits_cleanly_on_ctrl_c(pos_sqlite, sqlite_seller) -> None:
     os.kill(process.pid, signal.SIGINT)
     _, errors = process.communicate(timeout=30)
     assert process.returncode == 0 and b"Traceback" not in errors
+
+
+def test_sold_tickets_pass_the_door_until_the_order_is_cancelled(pos_sqlite) -> None:
+    pos = pos_sqlite
+    pos(
+        "article",
+        "add",
+        "Sauna 3er",
+        "--price",
+        "30",
+        "--ticket",
+        "--repeat",
+        "daily",
+        "--repeat-limit",
+        "2",
+        check=True,
+    )
+    sale = pos.json("sell", "Sauna 3er:2", "--customer-name", "Max Muster", "--no-print")
+    first, second = (ticket["code"] for ticket in sale["tickets"])
+    code, verdict = redeem_json(pos, first, "--gate", "Spa")
+    assert code == 0 and verdict["holder"] == "Max Muster" and verdict["allowed_entries"] == 3
+    pos("order", "cancel", str(sale["id"]), check=True)
+    assert redeem_json(pos, first)[1]["reason"] == "voided"
+    assert redeem_json(pos, second)[1]["reason"] == "voided"
+    assert pos.json("ticket", "show", first)["voided"] is True

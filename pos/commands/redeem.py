@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -48,6 +49,8 @@ def gate_(
     rt = load_runtime()
     rt.config.brand_secret()  # a missing secret is one sentence now, not one per scan
     color = not as_json and sys.stdout.isatty()
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="replace")  # a name the terminal cannot show must not stop the gate
     try:
         if input_ is None:
             with scanner_lines(rt.config.scanner, stdin_lines) as lines:
@@ -57,6 +60,8 @@ def gate_(
             run_gate(rt, lines, sys.stdout, gate=gate, as_json=as_json, color=color)
     except KeyboardInterrupt:
         pass
+    except BrokenPipeError:  # the reader of our verdicts went away: nothing left to tell
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush stays quiet
 
 
 @ticket_app.command("show")

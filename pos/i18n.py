@@ -30,6 +30,11 @@ LANGUAGES = ("de", "en")
 BABEL_LOCALES = {"de": "de_DE", "en": "en_GB"}
 
 
+def N_(message: str) -> str:
+    """Marks a string for the catalog where it is translated later (binding descriptions, table labels)."""
+    return message
+
+
 @cache
 def catalog(code: str) -> gettext.NullTranslations:
     """The compiled catalog for a language; English (the source language) needs none."""

@@ -11,14 +11,15 @@ from pos.db.models import Operator
 from pos.db.operators import login
 from pos.db.shifts import LoginShift, shift_for_login
 from pos.errors import PosError, Refused
+from pos.i18n import N_
 from pos.screens.base import PosScreen, footer
 
 
 class LoginScreen(PosScreen):
     BINDINGS = [
-        Binding("enter", "next", "Log in", key_display="⏎"),
-        Binding("escape", "reset", "Clear", key_display="Esc"),
-        Binding("ctrl+q", "app.quit", "Quit", key_display="^Q"),
+        Binding("enter", "next", N_("Log in"), key_display="⏎"),
+        Binding("escape", "reset", N_("Clear"), key_display="Esc"),
+        Binding("ctrl+q", "app.quit", N_("Quit"), key_display="^Q"),
     ]
 
     def __init__(self, message: str = "") -> None:

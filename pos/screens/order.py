@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -13,15 +14,16 @@ from textual.widgets import Static
 
 from pos.db.till import PrintReport, reprint_order
 from pos.errors import PosError
+from pos.i18n import N_
 from pos.screens.base import PosModal, footer
 from pos.screens.printing import describe_print
 
 
 class OrderScreen(PosModal):
     BINDINGS = [
-        Binding("escape", "close", "Close", key_display="Esc"),
-        Binding("f8", "reprint", "Reprint", key_display="F8"),
-        Binding("ctrl+d", "cancel_order", "Cancel order", key_display="^D"),
+        Binding("escape", "close", N_("Close"), key_display="Esc"),
+        Binding("f8", "reprint", N_("Reprint"), key_display="F8"),
+        Binding("ctrl+d", "cancel_order", N_("Cancel order"), key_display="^D"),
     ]
 
     def __init__(self, order: dict[str, Any]) -> None:
@@ -62,7 +64,9 @@ class OrderScreen(PosModal):
             table.add_row(name, self.lang.money(line["total_cents"]))
             if line.get("ticket_code"):
                 table.add_row(f"  [dim]{line['ticket_code']}[/dim]", "")
-        table.add_row(f"[b]{_('Total')}[/b]", f"[b]{self.lang.money(order['total_cents'])}[/b]")
+        table.add_row(
+            Text(_("Total"), style="bold"), Text(self.lang.money(order["total_cents"]), style="bold")
+        )
         payment = order["payment"]
         table.add_row(_("Payment"), payment["method"])
         if order.get("customer"):

@@ -18,6 +18,7 @@ from pos.db.sales import Quote, SaleRequest, SaleResult, quote, sell
 from pos.db.till import PrintReport, print_order, retry_print
 from pos.domain.money import parse_amount
 from pos.errors import PosError
+from pos.i18n import N_
 from pos.screens.base import PosModal, PosScreen, footer
 from pos.screens.printing import describe_print
 from pos.screens.sale import Cart
@@ -26,7 +27,7 @@ from pos.screens.widgets import _fit
 
 class CodeTable(DataTable[str]):
     BINDINGS = [
-        Binding("delete", "remove", "Remove code", key_display="Del"),
+        Binding("delete", "remove", N_("Remove code"), key_display="Del"),
         Binding("backspace", "remove", show=False),
     ]
 
@@ -38,8 +39,8 @@ class CardScreen(PosModal):
     """The external card terminal: the cashier confirms with a key once it approved the payment."""
 
     BINDINGS = [
-        Binding("enter", "approved", "Approved", key_display="⏎"),
-        Binding("escape", "back", "Back", key_display="Esc"),
+        Binding("enter", "approved", N_("Approved"), key_display="⏎"),
+        Binding("escape", "back", N_("Back"), key_display="Esc"),
     ]
 
     def __init__(self, amount: str) -> None:
@@ -64,15 +65,15 @@ class CardScreen(PosModal):
 
 class PaymentScreen(PosScreen):
     BINDINGS = [
-        Binding("f2", "focus_code", "Code", key_display="F2"),
-        Binding("f3", "focus_given", "Given", key_display="F3"),
-        Binding("f4", "focus_email", "E-mail", key_display="F4"),
-        Binding("f5", "cash", "Cash", key_display="F5"),
-        Binding("f6", "card", "Card", key_display="F6"),
-        Binding("escape", "back", "Back", key_display="Esc"),
-        Binding("f8", "retry_print", "Retry print", key_display="F8"),
-        Binding("f7", "send_mail", "Send e-mail", key_display="F7"),
-        Binding("enter", "new_sale", "New sale", key_display="⏎"),
+        Binding("f2", "focus_code", N_("Code"), key_display="F2"),
+        Binding("f3", "focus_given", N_("Given"), key_display="F3"),
+        Binding("f4", "focus_name", N_("Customer"), key_display="F4"),
+        Binding("f5", "cash", N_("Cash"), key_display="F5"),
+        Binding("f6", "card", N_("Card"), key_display="F6"),
+        Binding("escape", "back", N_("Back"), key_display="Esc"),
+        Binding("f8", "retry_print", N_("Retry print"), key_display="F8"),
+        Binding("f7", "send_mail", N_("Send e-mail"), key_display="F7"),
+        Binding("enter", "new_sale", N_("New sale"), key_display="⏎"),
     ]
 
     def __init__(self, cart: Cart, articles: dict[int, Article]) -> None:
@@ -96,13 +97,21 @@ class PaymentScreen(PosScreen):
                 yield Static("", id="totals")
             with Vertical(id="pay-right"):
                 with Vertical(id="entry"):
-                    yield Label(_("Promo code (F2)"))
-                    yield Input(id="code", compact=True)
+                    with Horizontal(classes="field"):
+                        yield Label(_("Code F2"))
+                        yield Input(id="code", compact=True)
                     yield CodeTable(id="codes", cursor_type="row", show_header=False)
-                    yield Label(_("E-mail for the tickets (F4)"))
-                    yield Input(id="email", value=self.cart.customer_email or "", compact=True)
-                    yield Label(_("Cash given (F3), empty: exact"))
-                    yield Input(id="given", compact=True, restrict=r"[0-9.,]*")
+                    with Horizontal(classes="field"):
+                        yield Label(_("Name F4"))
+                        yield Input(id="name", value=self.cart.customer_name or "", compact=True)
+                    with Horizontal(classes="field"):
+                        yield Label(_("E-mail"))
+                        yield Input(id="email", value=self.cart.customer_email or "", compact=True)
+                    with Horizontal(classes="field"):
+                        yield Label(_("Given F3"))
+                        yield Input(
+                            id="given", compact=True, restrict=r"[0-9.,]*", placeholder=_("empty: exact")
+                        )
                 yield Static("", id="due-label")
                 yield Digits("", id="due")
                 yield Static("", id="change")
@@ -112,8 +121,6 @@ class PaymentScreen(PosScreen):
     def on_mount(self) -> None:
         lines = self.query_one("#lines", DataTable)
         lines.add_column(self._("Article"), key="name")
-        lines.add_column(self._("Price"), key="price")
-        lines.add_column(self._("Code"), key="code")
         lines.add_column(self._("Amount"), key="amount")
         self.query_one("#codes", CodeTable).add_columns("code", "saves")
         self.query_one("#given", Input).focus()
@@ -138,6 +145,7 @@ class PaymentScreen(PosScreen):
         request = self.cart.request()
         request.promo_codes = list(self.codes)
         request.shift_id = self.app.shift.id if self.app.shift else None
+        request.guest_name = self.query_one("#name", Input).value.strip() or None
         request.guest_email = self.query_one("#email", Input).value.strip() or None
         for name, value in changes.items():
             setattr(request, name, value)
@@ -147,7 +155,7 @@ class PaymentScreen(PosScreen):
         self.call_service(
             quote,
             self.rt,
-            self.request(guest_email=None),
+            self.request(guest_name=None, guest_email=None),
             done=lambda result: self._quoted(result, added),
             failed=lambda error: self._quote_refused(error, added),
             group="quote",
@@ -181,6 +189,8 @@ class PaymentScreen(PosScreen):
                 self.say(self._("Checking code {code} ...").format(code=code))
                 self.show_codes()
                 self.requote(added=code)
+        elif event.input.id == "name":
+            self.query_one("#email", Input).focus()
         elif event.input.id == "email":
             self.query_one("#given", Input).focus()
         elif event.input.id == "given":
@@ -202,36 +212,30 @@ class PaymentScreen(PosScreen):
     def action_focus_given(self) -> None:
         self.query_one("#given", Input).focus()
 
-    def action_focus_email(self) -> None:
-        self.query_one("#email", Input).focus()
+    def action_focus_name(self) -> None:
+        self.query_one("#name", Input).focus()
 
     def show_quote(self) -> None:
         table = self.query_one("#lines", DataTable)
         table.clear()
         if self.quote is None:
             return
-        rows = []
+        width = max(10, table.size.width - 16)
         for line in self.quote.lines:
             name = line.name if line.quantity == 1 else f"{line.quantity} × {line.name}"
-            saved = f"-{self.lang.money(line.discount_cents * line.quantity)}" if line.discount_cents else ""
-            code = f"{line.promo_code or ''} {saved}".strip()
-            rows.append(
-                (name, self.lang.money(line.unit_price_cents * line.quantity), code, line.total_cents)
-            )
-        others = sum(max((len(row[i]) for row in rows), default=0) + 2 for i in (1, 2)) + 12
-        width = max(10, table.size.width - others - 3)
-        for name, price, code, total in rows:
-            table.add_row(
-                _fit(name, width),
-                Text(price, justify="right"),
-                Text(code, style="green"),
-                Text(self.lang.money(total), justify="right", style="bold"),
-            )
+            article = Text(_fit(name, width))
+            amount = Text(self.lang.money(line.total_cents), justify="right", style="bold")
+            if line.discount_cents:
+                saved = self.lang.money(-line.discount_cents * line.quantity)
+                price = self.lang.money(line.unit_price_cents * line.quantity)
+                article.append("\n" + _fit(f"  {line.promo_code} {saved}", width), "green")
+                amount = Text.assemble((price, "strike dim"), "\n", amount, justify="right")
+            table.add_row(article, amount, height=2 if line.discount_cents else 1)
         totals = self.quote.totals
         text = Text()
         if totals.discount_cents:
-            text.append(f"{self._('Subtotal')} {self.lang.money(totals.subtotal_cents)}   ")
-            text.append(f"{self._('Discount')} {self.lang.money(-totals.discount_cents)}", "green")
+            text.append(self._("Subtotal") + " " + self.lang.money(totals.subtotal_cents) + "   ")
+            text.append(self._("Discount") + " " + self.lang.money(-totals.discount_cents), "green")
         self.query_one("#totals", Static).update(text)
         self.show_due()
 
@@ -274,7 +278,7 @@ class PaymentScreen(PosScreen):
             except ValueError:
                 given = None
             if given is not None and given >= total:
-                text.append(f"{self._('Change')}  {self.lang.money(given - total)}", "bold green")
+                text.append(self._("Change") + "  " + self.lang.money(given - total), "bold green")
             elif given is not None:
                 text.append(
                     self._("{amount} missing").format(amount=self.lang.money(total - given)), "bold red"
@@ -312,6 +316,10 @@ class PaymentScreen(PosScreen):
             self.complete(self.request(payment="card"))
 
     def complete(self, request: SaleRequest) -> None:
+        if request.guest_email and not request.guest_name:
+            self.refuse(self._("Enter the customer's name for the e-mail."))
+            self.action_focus_name()
+            return
         self.busy = True
         self.say(self._("Saving the order ..."))
         self.call_service(sell, self.rt, request, done=self._sold, failed=self._sale_refused)

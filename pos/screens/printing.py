@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from pos.db.till import PrintReport
-from pos.i18n import Language
+from pos.i18n import N_, Language
 
-KIND_NAMES = {"ticket": "Ticket", "slip": "Order slip", "receipt": "Receipt", "zreport": "Z report"}
+KIND_NAMES = {
+    "ticket": N_("Ticket"),
+    "slip": N_("Order slip"),
+    "receipt": N_("Receipt"),
+    "zreport": N_("Z report"),
+}
 
 
 def describe_print(report: PrintReport, lang: Language) -> str:

@@ -23,6 +23,7 @@ from pos.db.sales import CartLine, Quote, SaleRequest, quote
 from pos.db.till import load_articles, order_of_ticket, unlocked_articles
 from pos.domain.ticket_code import looks_like_ticket_code
 from pos.errors import PosError
+from pos.i18n import N_
 from pos.screens.base import PosScreen, footer
 from pos.screens.widgets import ArticleGrid, Tile, _fit
 
@@ -63,9 +64,9 @@ class Cart:
 
 class CartTable(DataTable[str]):
     BINDINGS = [
-        Binding("plus", "more", "+1", key_display="+"),
-        Binding("minus", "less", "-1", key_display="-"),
-        Binding("delete", "remove", "Remove", key_display="Del"),
+        Binding("plus", "more", N_("+1"), key_display="+"),
+        Binding("minus", "less", N_("-1"), key_display="-"),
+        Binding("delete", "remove", N_("Remove"), key_display="Del"),
         Binding("backspace", "remove", show=False),
     ]
 
@@ -81,15 +82,15 @@ class CartTable(DataTable[str]):
 
 class SaleScreen(PosScreen):
     BINDINGS = [
-        Binding("f1", "group(0)", "Group", key_display="F1-8"),
+        Binding("f1", "group(0)", N_("Group"), key_display="F1-8"),
         *[Binding(f"f{n}", f"group({n - 1})", show=False) for n in range(2, GROUP_KEYS + 1)],
-        Binding("f9", "search", "Search", key_display="F9"),
-        Binding("f10", "unlock", "Unlock", key_display="F10"),
-        Binding("f12", "pay", "Pay", key_display="F12"),
-        Binding("ctrl+l", "clear_cart", "Clear", key_display="^L"),
+        Binding("f9", "search", N_("Search"), key_display="F9"),
+        Binding("f10", "unlock", N_("Unlock"), key_display="F10"),
+        Binding("f12", "pay", N_("Pay"), key_display="F12"),
+        Binding("ctrl+l", "clear_cart", N_("Clear"), key_display="^L"),
         Binding("escape", "to_grid", show=False),
-        Binding("ctrl+e", "close_shift", "Close", key_display="^E", priority=True),
-        Binding("ctrl+o", "logout", "Logout", key_display="^O", priority=True),
+        Binding("ctrl+e", "close_shift", N_("Z report"), key_display="^E", priority=True),
+        Binding("ctrl+o", "logout", N_("Logout"), key_display="^O", priority=True),
     ]
 
     def __init__(self) -> None:
@@ -383,7 +384,7 @@ class SaleScreen(PosScreen):
         if self.quote is not None and self.quote.totals.discount_cents:
             shown.append(self._("Discount") + " " + self.lang.money(-self.quote.totals.discount_cents) + "\n")
             total = self.quote.total_cents
-        shown.append(f"{self._('Total')} {self.lang.money(total)}", "bold")
+        shown.append(self._("Total") + " " + self.lang.money(total), "bold")
         self.query_one("#total", Static).update(shown)
 
     # --- scans --------------------------------------------------------------------------------------------

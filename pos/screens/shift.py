@@ -13,11 +13,11 @@ from pos.db.shifts import ZReport, close_shift, open_shift, z_report
 from pos.db.till import PrintReport
 from pos.domain.money import parse_amount
 from pos.errors import PosError
-from pos.i18n import Language
+from pos.i18n import N_, Language
 from pos.screens.base import PosScreen, footer
 from pos.screens.printing import describe_print
 
-PAYMENT_NAMES = {"cash": "Cash", "card": "Card", "free": "Free"}
+PAYMENT_NAMES = {"cash": N_("Cash"), "card": N_("Card"), "free": N_("Free")}
 
 
 def report_table(report: ZReport, lang: Language) -> Table:
@@ -85,8 +85,8 @@ class AmountScreen(PosScreen):
 
 class ShiftOpenScreen(AmountScreen):
     BINDINGS = [
-        Binding("enter", "open", "Open shift", key_display="⏎"),
-        Binding("escape", "app.show_login", "Logout", key_display="Esc"),
+        Binding("enter", "open", N_("Open shift"), key_display="⏎"),
+        Binding("escape", "app.show_login", N_("Logout"), key_display="Esc"),
     ]
 
     def __init__(self, operator: Operator) -> None:
@@ -127,10 +127,10 @@ class ShiftCloseScreen(AmountScreen):
     """Count the drawer, close the shift, see and print the Z report."""
 
     BINDINGS = [
-        Binding("enter", "close_shift", "Close shift", key_display="⏎"),
-        Binding("enter", "back", "Done", key_display="⏎"),
-        Binding("f8", "print_report", "Print again", key_display="F8"),
-        Binding("escape", "back", "Back", key_display="Esc"),
+        Binding("enter", "close_shift", N_("Close shift"), key_display="⏎"),
+        Binding("enter", "back", N_("Done"), key_display="⏎"),
+        Binding("f8", "print_report", N_("Print again"), key_display="F8"),
+        Binding("escape", "back", N_("Back"), key_display="Esc"),
     ]
 
     def __init__(self, operator: Operator, shift: Shift, *, owner: str = "") -> None:

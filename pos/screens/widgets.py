@@ -14,6 +14,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from pos.i18n import N_
+
 TILE_MIN_WIDTH = 20
 TILE_GAP = 1
 TILE_HEIGHT = 3  # two lines of text and one blank line
@@ -34,7 +36,7 @@ class ArticleGrid(Widget, can_focus=True):
     """Articles as tiles in as many columns as fit; arrows move, Enter or the tile's digit adds it."""
 
     BINDINGS = [
-        Binding("enter", "choose", "Add", key_display="⏎/1-0"),
+        Binding("enter", "choose", N_("Add"), key_display="⏎/1-0"),
         *[Binding(key, f"quick({index})", show=False) for index, key in enumerate(QUICK_KEYS)],
         Binding("up", "move(0, -1)", show=False),
         Binding("down", "move(0, 1)", show=False),

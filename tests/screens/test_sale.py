@@ -4,7 +4,7 @@ from pos.db.engine import transaction
 from pos.db.models import Order, OrderLine
 from pos.db.promos import add_promo
 from pos.screens.app import PosApp
-from tests.screens.helpers import keys, log_in, message, names_in_grid, settle
+from tests.screens.helpers import keys, log_in, message, names_in_grid, screen_text, settle
 
 
 def group_key(app, name: str) -> str:
@@ -105,3 +105,63 @@ async def test_scan_adds_the_ean_article_while_the_search_field_has_the_focus(sh
         await keys(pilot, *"bier")
         assert search.value == "bier"
         assert names_in_grid(pilot) == ["Bier 0,5 l"]
+
+
+async def test_scanned_ticket_code_opens_its_order(shop) -> None:
+    from pos.db.sales import CartLine, SaleRequest, sell
+
+    sold = sell(shop, SaleRequest(lines=[CartLine("Konzert Kind", 2)], print_tickets=False))
+    code = sold.tickets[1].code
+    app = PosApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot)
+        await keys(pilot, "f10")  # the focus is in the unlock field
+        await pilot.press(*code, "enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "OrderScreen"
+        assert app.screen.order["id"] == sold.order.id
+        assert code in screen_text(pilot)
+        await keys(pilot, "escape")
+        assert type(app.screen).__name__ == "SaleScreen"
+        assert app.screen.query_one("#unlock").value == ""
+
+
+async def test_scanned_cart_link_opens_the_cart_for_payment(shop) -> None:
+    from pos.db.cart_links import LinkRequest, create_cart_link
+
+    _link, url = create_cart_link(
+        shop, LinkRequest(items=["Konzert Erwachsene:2", "Bier 0,5 l"], customer_email="gast@example.org")
+    )
+    app = PosApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot)
+        await pilot.press(*url, "enter")
+        await settle(pilot)
+        sale = app.screen
+        assert [(sale.articles[e.article_id].name, e.quantity) for e in sale.cart.entries] == [
+            ("Konzert Erwachsene", 2),
+            ("Bier 0,5 l", 1),
+        ], message(pilot)
+        assert sale.cart.link_id and sale.cart.customer_email == "gast@example.org"
+        await keys(pilot, "f12")
+        assert app.screen.query_one("#email").value == "gast@example.org"
+        await keys(pilot, "f5")
+        assert message(pilot) == "Enter the customer's name for the e-mail."
+        assert app.focused is app.screen.query_one("#name")
+        await keys(pilot, *"Gast", "f5")
+        result = app.screen.result
+        assert result is not None, message(pilot)
+        assert result.order.cart_link_id == sale.cart.link_id
+        assert result.mail_ids  # the tickets go out by e-mail
+        assert "gast@example.org" in screen_text(pilot)
+
+
+async def test_a_fast_burst_that_is_no_code_reaches_the_focused_field(shop) -> None:
+    app = PosApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot)
+        await keys(pilot, "f10")
+        await pilot.press(*"vip2027", "enter")  # as fast as a scanner, but no ticket, link or EAN
+        await settle(pilot)
+        assert "Konzert VIP" in [a.name for a in app.screen.articles.values() if app.screen.visible(a)]
+        assert message(pilot).startswith("Unlocked: Konzert VIP")

@@ -258,7 +258,7 @@ def _participant_rows(
         .where(*selection.ticket_conditions())
         .order_by(_ticket.c.id, _entry.c.at, _entry.c.id)
     )
-    result = connection.execution_options(stream_results=True, yield_per=yield_per).execute(statement)
+    result = connection.execute(statement, execution_options={"stream_results": True, "yield_per": yield_per})
     for batch in result.partitions():
         yield from batch
 
@@ -323,7 +323,7 @@ def _widest(
         .where(*selection.ticket_conditions())
         .order_by(_entry.c.ticket_id, _entry.c.at)
     )
-    result = connection.execution_options(stream_results=True, yield_per=yield_per).execute(statement)
+    result = connection.execute(statement, execution_options={"stream_results": True, "yield_per": yield_per})
     widest = merged = 0
     current_id = last_key = None
     for batch in result.partitions():

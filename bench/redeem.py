@@ -465,7 +465,7 @@ def main() -> None:
     ]
     pg_url = os.environ.get("POS_TEST_PG_URL")
     if pg_url:
-        single_use, cards = (400, 50) if args.quick else (2000, 250)
+        single_use, cards = (300, 40) if args.quick else (2000, 250)
         pg = report["postgresql"] = measure_postgres(pg_url, single_use, cards)
         checks += [
             check(

@@ -96,7 +96,7 @@ def consume(
     order_id: int,
     line_ids: Sequence[int | None],
 ) -> None:
-    """Count the uses of the allocation and record one PromoUse per ticket that got a code.
+    """Count the uses of the allocation and record one PromoUse per use (a ticket can take two codes).
 
     Compare-and-set per code in the database, so two terminals can never together use a code more often
     than it allows; the loser gets Refused and its transaction rolls back.
@@ -121,10 +121,8 @@ def consume(
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Refused(f"Promo code {code} has no use left for this order (used up meanwhile).")
-    for slot_code, line_id, discount in zip(allocation.codes, line_ids, allocation.discounts, strict=True):
-        if slot_code is None:
-            continue
-        promo_id = ids[slot_code]
+    for code, line_id, discount in _uses_per_ticket(allocation, line_ids):
+        promo_id = ids[code]
         assert promo_id is not None
         session.add(
             PromoUse(
@@ -132,6 +130,22 @@ def consume(
             )
         )
     session.flush()
+
+
+def _uses_per_ticket(
+    allocation: Allocation, line_ids: Sequence[int | None]
+) -> list[tuple[str, int | None, int]]:
+    """(code, line, discount) per use: a code that unlocks and reduces a ticket is one use; an unlock by
+    one code and a reduction by another are two, the unlock with discount 0."""
+    uses = []
+    for unlocker, reducer, line_id, discount in zip(
+        allocation.unlock_codes, allocation.reduction_codes, line_ids, allocation.discounts, strict=True
+    ):
+        if reducer is not None:
+            uses.append((reducer, line_id, discount))
+        if unlocker is not None and unlocker != reducer:
+            uses.append((unlocker, line_id, 0))
+    return uses
 
 
 def return_uses(session: Session, order_id: int) -> None:

@@ -10,7 +10,7 @@ from sqlmodel import select
 from pos.db import promos
 from pos.db.articles import add_article
 from pos.db.engine import transaction
-from pos.db.models import Article, Order, PromoCode
+from pos.db.models import Article, Order, PromoCode, PromoUse
 from pos.runtime import Runtime
 from tests import conftest
 from tests.conftest import PosCommand
@@ -105,11 +105,13 @@ def test_stages_and_hidden_tickets(pos_sqlite: PosCommand, shop_rt: Runtime) -> 
     assert orders(shop_rt) == 0 and sold(shop_rt)["VIP"] == 0
     order = pos.json("sell", "VIP", "Adult", "--unlock", "vipcode", "--promo", "SAVE10", "--no-print")
     assert [(line["article"], line["promo_code"]) for line in order["lines"]] == [
-        ("VIP", "VIPCODE"),
+        ("VIP", "SAVE10"),  # unlocked by VIPCODE, reduced by SAVE10: the line shows the reduction
         ("Adult", "SAVE10"),
     ]
-    assert order["total_cents"] == 12000 + 4500
-    assert used(shop_rt)["VIPCODE"] == 1 and sold(shop_rt)["VIP"] == 1
+    assert order["total_cents"] == 10800 + 4500
+    assert used(shop_rt)["VIPCODE"] == 1 and used(shop_rt)["SAVE10"] == 2 and sold(shop_rt)["VIP"] == 1
+    order = pos.json("sell", "VIP", "--unlock", "VIPCODE", "--no-print")
+    assert order["lines"][0]["promo_code"] == "VIPCODE" and order["total_cents"] == 12000
 
 
 def test_direct_link_then_no_other_code(pos_sqlite: PosCommand, shop_rt: Runtime) -> None:
@@ -147,3 +149,28 @@ def test_one_use_code_raced_by_several_terminals(pos: PosCommand) -> None:
     assert sorted(code for code, _ in results) == [0] + [2] * (racers - 1), results
     assert all("ONCE" in err for code, err in results if code == 2)
     assert used(shop_rt)["ONCE"] == 1 and orders(shop_rt) == 1 and sold(shop_rt)["Adult"] == 1
+
+
+def test_demo_vip_ticket_unlocked_by_one_code_and_reduced_by_another(pos_sqlite: PosCommand) -> None:
+    """The demo data: VIP2027 only unlocks Konzert VIP (120.00), SAVE10 takes 10 %: 108.00, one use each."""
+    pos = pos_sqlite
+    pos("demo", check=True)
+    rt = Runtime(config=conftest.test_config(), database_url=pos.env["POS_DB"])
+    order = pos.json("sell", "Konzert VIP", "--unlock", "VIP2027", "--promo", "SAVE10", "--no-print")
+    assert [(line["article"], line["promo_code"], line["discount_cents"]) for line in order["lines"]] == [
+        ("Konzert VIP", "SAVE10", 1200)
+    ]
+    assert order["total_cents"] == 10800 and order["unused_codes"] == []
+    assert {c: n for c, n in used(rt).items() if n} == {"SAVE10": 1, "VIP2027": 1}
+    with transaction(rt.engine) as session:
+        codes = {p.id: p.code for p in session.exec(select(PromoCode))}
+        uses = session.exec(select(PromoUse).where(PromoUse.order_id == order["id"])).all()
+        assert sorted((codes[u.promo_code_id], u.discount_cents) for u in uses) == [
+            ("SAVE10", 1200),
+            ("VIP2027", 0),
+        ]
+        assert len({u.order_line_id for u in uses}) == 1
+    assert pos.json("db", "check")["ok"] is True
+    pos("order", "cancel", str(order["id"]), check=True)
+    assert not any(used(rt).values())
+    assert pos.json("db", "check")["ok"] is True

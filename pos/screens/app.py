@@ -55,6 +55,18 @@ class PosApp(App[None]):
         self.title = self.rt.config.venue.name
         self.sub_title = self.rt.terminal
         self.show_login()
+        self.run_worker(self._preload, thread=True, exit_on_error=False, group="preload")
+
+    def _preload(self) -> None:
+        """While the cashier types the PIN: load the database layer and the sale screens, open the database."""
+        import pos.db.operators
+        import pos.db.shifts
+        import pos.screens.payment
+        import pos.screens.sale
+        import pos.screens.shift  # noqa: F401
+
+        with self.rt.engine.connect():
+            pass
 
     # --- who is working ---------------------------------------------------------------------------------
 

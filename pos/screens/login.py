@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.widgets import Header, Input, Label, Static
 
-from pos.db.models import Operator
-from pos.db.operators import login
-from pos.db.shifts import LoginShift, shift_for_login
 from pos.errors import PosError, Refused
 from pos.i18n import N_
 from pos.screens.base import PosScreen, footer
+
+if TYPE_CHECKING:  # the database layer loads in the background while the login screen is up (see PosApp)
+    from pos.db.models import Operator
+    from pos.db.shifts import LoginShift
 
 
 class LoginScreen(PosScreen):
@@ -54,6 +57,8 @@ class LoginScreen(PosScreen):
         elif self.focused is name or not pin.value:
             pin.focus()
         elif not self.busy:
+            from pos.db.operators import login
+
             self.busy = True
             self.say(self._("Checking ..."))
             self.call_service(
@@ -75,6 +80,8 @@ class LoginScreen(PosScreen):
         self.say(self._("Wrong name or PIN.") if isinstance(error, Refused) else str(error), error=True)
 
     def _logged_in(self, operator: Operator) -> None:
+        from pos.db.shifts import shift_for_login
+
         self.call_service(
             shift_for_login, self.rt, operator, done=lambda found: self._shift_found(operator, found)
         )

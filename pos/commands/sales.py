@@ -21,8 +21,8 @@ from pos.commands.common import (
 
 @app.command("sell")
 def sell_(
-    articles: list[str] = typer.Argument(
-        ..., metavar="ARTICLE[:QTY]...", help="Exact name or #ID, optionally :QTY (e.g. 'Bier:3')."
+    articles: list[str] | None = typer.Argument(
+        None, metavar="ARTICLE[:QTY]...", help="Exact name or #ID, optionally :QTY (e.g. 'Bier:3')."
     ),
     unlock: list[str] = typer.Option([], "--unlock", help="Unlock code for hidden articles (repeatable)."),
     promo: list[str] = typer.Option([], "--promo", help="Reduction code, entered at payment (repeatable)."),
@@ -33,9 +33,11 @@ def sell_(
     pay: str = typer.Option("cash", "--pay", help="cash | card (card: confirmed on the card terminal)."),
     given: str | None = typer.Option(None, "--given", help="Cash handed over, e.g. 50 (default: exact)."),
     print_tickets: bool = typer.Option(True, "--print/--no-print", help="Print tickets and slip now."),
+    cart_link: str | None = typer.Option(None, "--cart-link", help="Check out a signed cart link (URL)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Sell articles headlessly: one order, paid, tickets issued (all or nothing)."""
+    from pos.db.mail import send_after_sale
     from pos.db.sales import SaleRequest, parse_cart_args, sell
     from pos.domain.money import format_plain, parse_amount
 
@@ -43,8 +45,9 @@ def sell_(
         fail(f"--pay {pay!r} is not known; use cash or card.")
     given_cents = parse_or_fail(parse_amount, given, "--given") if given is not None else None
     rt = load_runtime()
-    request = SaleRequest(
-        lines=parse_cart_args(rt, articles),
+    if bool(articles) == bool(cart_link):
+        fail("Name the ARTICLEs to sell, or give --cart-link URL (which brings its own cart), not both.")
+    options: dict[str, Any] = dict(
         unlock_codes=unlock,
         promo_codes=promo,
         link_promo=link_promo,
@@ -55,14 +58,23 @@ def sell_(
         guest_email=customer_email,
         print_tickets=print_tickets,
     )
+    if cart_link:
+        from pos.db.cart_links import checkout_request
+
+        request = checkout_request(rt, cart_link, **options)
+    else:
+        request = SaleRequest(lines=parse_cart_args(rt, articles or []), **options)
     result = sell(rt, request)
     printed = _print(rt, result.order.id, result.print_job_ids) if print_tickets else None
+    mailed = send_after_sale(rt, result.order.id, result.mail_ids)
     if as_json:
         print_json(result.data)
     else:
         _echo_order(result.data, format_plain)
     if printed:
         typer.echo(f"Warning: order {result.order.id} is sold but {printed}", err=True)
+    if mailed:
+        typer.echo(f"Warning: order {result.order.id} is sold but {mailed}", err=True)
 
 
 def _customer_id(text: str) -> int:

@@ -97,18 +97,33 @@ def refuse_if_paid(session: Session, link_id: str) -> None:
         raise Refused(f"Cart link {link_id} was already paid (order {order_id}).")
 
 
+def checkout_request(rt: Runtime, url: str, **options: Any) -> Any:
+    """Verify a link and turn it into a SaleRequest; the link's customer wins over one given by hand."""
+    link = read_cart_link(rt, url)
+    if link.customer_name or link.customer_email:
+        for key in ("customer_id", "guest_name", "guest_email"):
+            if options.pop(key, None) is not None:
+                raise Refused("The cart link names its customer; give no other customer with it.")
+    if link.promo and options.get("link_promo"):
+        raise Refused("The cart link brings its own direct-link promo code; give no --link-promo with it.")
+    if link.promo:
+        options.pop("link_promo", None)
+    return sale_request(link, **options)
+
+
 def sale_request(link: CartLink, *, payment: str = "cash", **options: Any) -> Any:
     """The SaleRequest for checking a link out: its lines, customer and direct-link promo, tied to its id."""
     from pos.db.sales import CartLine, SaleRequest
 
+    if link.customer_name or link.customer_email:
+        options.update(guest_name=link.customer_name, guest_email=link.customer_email)
+    if link.promo:
+        options["link_promo"] = link.promo
     return SaleRequest(
         lines=[
             CartLine(line.article, line.quantity, line.valid_from, line.valid_until) for line in link.lines
         ],
-        link_promo=link.promo,
         payment=payment,
-        guest_name=link.customer_name,
-        guest_email=link.customer_email,
         cart_link_id=link.id,
         **options,
     )

@@ -273,6 +273,24 @@ def send_all_pending(rt: Runtime, *, order_id: int | None = None, batch: int = 5
             return outcome
 
 
+def send_after_sale(rt: Runtime, order_id: int | None, mail_ids: Sequence[int]) -> str | None:
+    """Send a just-committed order's mails when SMTP is set up; a failure is a warning, the outbox retries."""
+    if not mail_ids or order_id is None or not mail_enabled(rt):
+        return None
+    from pos.errors import PosError
+
+    try:
+        outcome = send_all_pending(rt, order_id=order_id)
+    except PosError as exc:
+        reason = str(exc)
+    else:
+        if not outcome.failed:
+            return None
+        reason = outcome.failed[0][1]
+    reason = reason.strip().rstrip(".")
+    return f"its e-mail is not sent yet ({reason}); `pos mail send-pending` or `pos mail worker` retries it."
+
+
 def describe_smtp_error(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [f"{code} {_text(message)}" for code, message in exc.recipients.values()]

@@ -1,1 +1,89 @@
-"""Commands added by the printing work; see pos/cli.py."""
+"""`pos order reprint|print-pending|preview`: the print queue from the command line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from pos.commands.common import JsonOption, fail, load_runtime, order_app, print_json
+
+
+def _report(outcome: Any, jobs: list[dict[str, Any]], as_json: bool, extra: dict[str, Any]) -> None:
+    """JSON (or a line per job) on stdout; when a job failed, one sentence on stderr and exit code 1."""
+    if as_json:
+        print_json({**extra, **outcome.to_json(), "jobs": jobs})
+    else:
+        reasons = dict(outcome.failed)
+        for job in jobs:
+            what = job["kind"] + (f" {job['ticket_code']}" if job["ticket_code"] else "")
+            if job["id"] in outcome.printed:
+                typer.echo(f"Printed job {job['id']} ({what}).")
+            elif job["id"] in reasons:
+                typer.echo(f"Job {job['id']} ({what}) failed: {reasons[job['id']]}")
+            elif job["id"] in outcome.stuck:
+                typer.echo(
+                    f"Job {job['id']} ({what}) is stuck in printing (a process stopped while printing it)."
+                )
+        if not jobs:
+            typer.echo("Nothing to print.")
+    summary = outcome.summary()
+    if summary:
+        typer.echo(f"Error: {summary}", err=True)
+        raise typer.Exit(1)
+
+
+@order_app.command("reprint")
+def reprint(
+    order: int = typer.Argument(..., help="Order number."),
+    tickets: list[str] = typer.Option([], "--ticket", help="Reprint only this ticket (code); repeatable."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Reprint an order's tickets, order slip and receipt (marked REPRINT), or only the given tickets."""
+    from pos.db.engine import transaction
+    from pos.db.printjobs import enqueue_order, find_ticket_in_order, list_jobs, run_jobs
+
+    rt = load_runtime()
+    with transaction(rt.engine) as session:
+        ticket_ids = [find_ticket_in_order(session, order, code) for code in tickets] if tickets else None
+        job_ids = enqueue_order(session, order, reprint=True, ticket_ids=ticket_ids, at=rt.now())
+    outcome = run_jobs(rt, job_ids=job_ids)
+    _report(outcome, list_jobs(rt, job_ids=job_ids), as_json, {"order_id": order})
+
+
+@order_app.command("print-pending")
+def print_pending(
+    retry_stuck: bool = typer.Option(
+        False,
+        "--retry-stuck",
+        help="Also retry jobs a stopped process left in 'printing' (they may have printed).",
+    ),
+    all_terminals: bool = typer.Option(False, "--all-terminals", help="Not only this terminal's orders."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Retry print jobs that failed or never ran (printer offline, paper out), each printed once."""
+    from pos.db.printjobs import list_jobs, run_jobs
+
+    rt = load_runtime()
+    outcome = run_jobs(rt, retry_stuck=retry_stuck, all_terminals=all_terminals)
+    touched = outcome.printed + [job for job, _ in outcome.failed] + outcome.stuck + outcome.cancelled
+    _report(outcome, list_jobs(rt, job_ids=touched) if touched else [], as_json, {})
+
+
+@order_app.command("preview")
+def preview(
+    order: int = typer.Argument(..., help="Order number."),
+    language: str | None = typer.Option(None, "--language", help="de or en (default: [venue] language)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Show an order's tickets, slip and receipt as plain text, as they would print."""
+    from pos.db.printjobs import order_preview
+
+    if language not in (None, "de", "en"):
+        fail(f"--language: {language!r} is not de or en.")
+    rt = load_runtime()
+    text = order_preview(rt, order, language=language)
+    if as_json:
+        print_json({"order_id": order, "preview": text})
+    else:
+        typer.echo(text)

@@ -1,0 +1,158 @@
+"""The configured printer, through python-escpos' own printer classes, and its faults in one sentence.
+
+A network printer is asked for its paper status (DLE EOT 4) before and after each job: the answer before
+tells an empty roll from a full one, the answer after confirms the printer received the whole job over a
+connection that did not drop. `[printer] status_check = false` turns this off for print servers that
+cannot answer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pos.errors import PosError
+from pos.printing.escpos_render import quiet_stdout
+
+if TYPE_CHECKING:
+    from pos.config import Printer as PrinterConfig
+
+PAPER_STATUS_QUERY = b"\x10\x04\x04"  # DLE EOT 4: paper roll sensor status
+PAPER_END_BITS = 0x60  # bits 5 and 6: paper end detected
+
+
+class PrinterFault(PosError):
+    """The printer did not print a job; the sentence says why (offline, connection dropped, paper out)."""
+
+
+def describe(config: PrinterConfig) -> str:
+    """'the printer at 10.0.0.5:9100' and so on, for messages."""
+    return {
+        "file": f"the file printer {config.path}",
+        "network": f"the printer at {config.host}:{config.port}",
+        "usb": f"the USB printer {config.vendor_id:04x}:{config.product_id:04x}",
+        "serial": f"the serial printer on {config.device}",
+        "cups": f"the CUPS printer {config.name or '(default)'}",
+        "dummy": "the dummy printer",
+    }[config.kind]
+
+
+def make_printer(config: PrinterConfig) -> Any:
+    """An escpos printer object for `[printer] kind`; nothing is opened yet."""
+    from escpos import printer
+
+    with quiet_stdout():
+        if config.kind == "file":
+            return printer.File(devfile=config.path)
+        if config.kind == "network":
+            return printer.Network(host=config.host, port=config.port, timeout=config.timeout)
+        if config.kind == "usb":
+            if not printer.Usb.is_usable():
+                raise PrinterFault("USB printing needs the pyusb package (pip install pyusb).")
+            return printer.Usb(
+                idVendor=config.vendor_id, idProduct=config.product_id, timeout=int(config.timeout * 1000)
+            )
+        if config.kind == "serial":
+            return printer.Serial(devfile=config.device, baudrate=config.baudrate, timeout=config.timeout)
+        if config.kind == "cups":
+            if not printer.CupsPrinter.is_usable():
+                raise PrinterFault("CUPS printing needs the pycups package (pip install pycups).")
+            return printer.CupsPrinter(printer_name=config.name)
+        return printer.Dummy()
+
+
+class PrinterLink:
+    """One open printer for a batch of jobs; every call into python-escpos runs with stdout captured."""
+
+    def __init__(self, config: PrinterConfig) -> None:
+        self.config = config
+        self.printer: Any = None
+        self.phase = "open"  # open | status | send: what the link was doing when a fault came
+
+    @property
+    def checks_status(self) -> bool:
+        return self.config.kind == "network" and self.config.status_check
+
+    def send(self, data: bytes) -> None:
+        """Deliver one job's bytes or raise PrinterFault; after a fault the link reconnects on the next send."""
+        self.phase = "open"
+        try:
+            with quiet_stdout():
+                self._send(data)
+        except PrinterFault:
+            self.close()
+            raise
+        except Exception as exc:  # noqa: BLE001 - every transport error becomes one sentence
+            self.close()
+            raise PrinterFault(self._reason(exc)) from exc
+
+    def _send(self, data: bytes) -> None:
+        who = _capital(describe(self.config))
+        if self.printer is None:
+            printer = make_printer(self.config)
+            if self.config.kind == "cups":
+                printer.open(job_name="pos")
+            elif self.config.kind != "dummy":
+                printer.open()
+            self.printer = printer
+        if self.checks_status and self._paper_out():
+            raise PrinterFault(f"{who} is out of paper.")
+        self.phase = "send"
+        if self.config.kind == "cups" and self.printer.tmpfile.closed:
+            self.printer.open(job_name="pos")
+        self.printer._raw(data)
+        if self.config.kind == "cups":
+            self.printer.send()
+        if self.checks_status and self._paper_out():
+            raise PrinterFault(f"{who} ran out of paper during printing.")
+
+    def _paper_out(self) -> bool:
+        previous, self.phase = self.phase, "status"
+        self.printer._raw(PAPER_STATUS_QUERY)
+        answer = self.printer._read()
+        if not answer:
+            raise ConnectionResetError("the printer closed the connection")
+        self.phase = previous
+        return bool(answer[-1] & PAPER_END_BITS)
+
+    def _reason(self, exc: BaseException) -> str:
+        """The first cause that says something, as a sentence naming the printer."""
+        who = describe(self.config)
+        Who = _capital(who)
+        cause: BaseException = exc
+        while not isinstance(cause, OSError) and cause.__context__ is not None:
+            cause = cause.__context__
+        seconds = f"{self.config.timeout:g} s"
+        if isinstance(cause, TimeoutError):  # socket.timeout is TimeoutError
+            if self.phase == "open":
+                return f"{Who} did not answer within {seconds}; it is offline or unreachable."
+            if self.phase == "status":
+                return (
+                    f"{Who} did not answer a status query within {seconds}; "
+                    "set [printer] status_check = false if it cannot report its status."
+                )
+            return f"{Who} stopped taking data for {seconds}."
+        if isinstance(cause, ConnectionRefusedError):
+            return f"{Who} is offline (connection refused)."
+        if isinstance(cause, BrokenPipeError | ConnectionResetError | ConnectionAbortedError):
+            return f"The connection to {who} dropped during printing."
+        if isinstance(cause, OSError):
+            detail = (cause.strerror or str(cause)).rstrip(".")
+            return f"{Who} {'cannot be opened' if self.phase == 'open' else 'failed'}: {detail}."
+        if self.phase == "open":
+            return f"{Who} is not connected or cannot be opened."
+        detail = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
+        return f"{Who} failed: {detail}."
+
+    def close(self) -> None:
+        printer, self.printer = self.printer, None
+        if printer is None:
+            return
+        try:
+            with quiet_stdout():
+                printer.close()
+        except Exception:  # noqa: BLE001, S110 - closing a broken connection has nothing left to report
+            pass
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -117,31 +117,31 @@ class PrinterLink:
     def _reason(self, exc: BaseException) -> str:
         """The first cause that says something, as a sentence naming the printer."""
         who = describe(self.config)
-        Who = _capital(who)
+        subject = _capital(who)
         cause: BaseException = exc
         while not isinstance(cause, OSError) and cause.__context__ is not None:
             cause = cause.__context__
         seconds = f"{self.config.timeout:g} s"
         if isinstance(cause, TimeoutError):  # socket.timeout is TimeoutError
             if self.phase == "open":
-                return f"{Who} did not answer within {seconds}; it is offline or unreachable."
+                return f"{subject} did not answer within {seconds}; it is offline or unreachable."
             if self.phase == "status":
                 return (
-                    f"{Who} did not answer a status query within {seconds}; "
+                    f"{subject} did not answer a status query within {seconds}; "
                     "set [printer] status_check = false if it cannot report its status."
                 )
-            return f"{Who} stopped taking data for {seconds}."
+            return f"{subject} stopped taking data for {seconds}."
         if isinstance(cause, ConnectionRefusedError):
-            return f"{Who} is offline (connection refused)."
+            return f"{subject} is offline (connection refused)."
         if isinstance(cause, BrokenPipeError | ConnectionResetError | ConnectionAbortedError):
             return f"The connection to {who} dropped during printing."
         if isinstance(cause, OSError):
             detail = (cause.strerror or str(cause)).rstrip(".")
-            return f"{Who} {'cannot be opened' if self.phase == 'open' else 'failed'}: {detail}."
+            return f"{subject} {'cannot be opened' if self.phase == 'open' else 'failed'}: {detail}."
         if self.phase == "open":
-            return f"{Who} is not connected or cannot be opened."
+            return f"{subject} is not connected or cannot be opened."
         detail = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
-        return f"{Who} failed: {detail}."
+        return f"{subject} failed: {detail}."
 
     def close(self) -> None:
         printer, self.printer = self.printer, None

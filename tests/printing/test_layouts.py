@@ -256,3 +256,14 @@ def test_pdf_ticket_holds_a_decodable_image() -> None:
     symbols = decoded(page.group(1))  # the page is one embedded JPEG
     assert symbols["CODE128"] == CODE
     assert CODE in symbols["QRCODE"]
+
+
+def test_without_a_system_font_the_image_spells_umlauts_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import ImageFont
+
+    from pos.printing import images
+
+    monkeypatch.setattr(images, "_font_path", lambda bold: None)
+    monkeypatch.setattr(images, "_font", lambda size, bold: ImageFont.load_default(size))
+    assert images._text("Grüße 49,90\xa0€") == "Gruesse 49,90 EUR"
+    assert decoded(ticket_png(ticket(), language("de")))["CODE128"] == CODE

@@ -100,9 +100,7 @@ def _print(rt: Any, order_id: int | None, job_ids: list[int]) -> str | None:
             return None
         _job, reason = outcome.failed[0]
     reason = reason.strip().rstrip(".")
-    return (
-        f"printing failed: {reason[:1].lower()}{reason[1:]}; reprint it with `pos order reprint {order_id}`."
-    )
+    return f"printing failed: {reason[:1].lower()}{reason[1:]}; the sale stands, print it with `pos order print-pending`."
 
 
 def _echo_order(data: dict[str, Any], money: Any) -> None:

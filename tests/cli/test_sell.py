@@ -187,5 +187,5 @@ def test_print_runs_after_commit_and_a_failure_keeps_the_sale(tmp_path, sqlite_u
     assert "\n" not in warning and warning.startswith(
         f"Warning: order {order['id']} is sold but printing failed"
     )
-    assert f"pos order reprint {order['id']}" in warning
+    assert "pos order print-pending" in warning
     assert offline.json("order", "show", str(order["id"]))["status"] == "paid"

@@ -228,7 +228,7 @@ def send_pending(rt: Runtime, *, limit: int = 50, order_id: int | None = None) -
         client = connect(rt.config.smtp)
     except (OSError, smtplib.SMTPException) as exc:
         for content in contents:
-            _fail(rt, outcome, content.mail_id, f"SMTP server unreachable: {describe_smtp_error(exc)}")
+            _fail(rt, outcome, content.mail_id, connect_problem(exc))
         return outcome
     try:
         _deliver(rt, client, contents, outcome)
@@ -289,6 +289,16 @@ def send_after_sale(rt: Runtime, order_id: int | None, mail_ids: Sequence[int]) 
         reason = outcome.failed[0][1]
     reason = reason.strip().rstrip(".")
     return f"its e-mail is not sent yet ({reason}); `pos mail send-pending` or `pos mail worker` retries it."
+
+
+def connect_problem(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS with the SMTP server failed: {exc.reason or exc}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"SMTP login refused: {describe_smtp_error(exc)}"
+    if isinstance(exc, smtplib.SMTPException):
+        return f"SMTP server refused the session: {describe_smtp_error(exc)}"
+    return f"SMTP server unreachable: {describe_smtp_error(exc)}"
 
 
 def describe_smtp_error(exc: BaseException) -> str:

@@ -18,13 +18,14 @@ from textual.widgets import Footer
 from textual.worker import Worker
 
 from pos.errors import PosError
-from pos.i18n import Language
+from pos.i18n import N_, Language
 from pos.runtime import Runtime
 
 if TYPE_CHECKING:
     from pos.screens.app import PosApp
 
 T = TypeVar("T")
+PAYMENT_NAMES = {"cash": N_("Cash"), "card": N_("Card"), "free": N_("Free")}
 log = logging.getLogger("pos.screens")
 
 
@@ -88,6 +89,18 @@ class Services:
                     self.show_error(PosError(f"{type(exc).__name__}: {exc}"))
 
         return self.run_worker(run, group=group, exclusive=exclusive, exit_on_error=False)  # type: ignore[attr-defined,no-any-return]
+
+    def after_typing(self, callback: Callable[[], object]) -> None:
+        """Run `callback` once the focused field has taken the keys typed before this one.
+
+        Enter is a priority binding (so the footer shows it), and priority bindings run before the keys queued
+        for the field: "kasse⏎" typed fast would otherwise find the field still empty.
+        """
+        focused = self.app.focused
+        if focused is None:
+            callback()
+        else:
+            focused.call_later(callback)
 
     def show_error(self, error: PosError) -> None:
         self.app.bell()

@@ -20,9 +20,9 @@ if TYPE_CHECKING:  # the database layer loads in the background while the login 
 
 class LoginScreen(PosScreen):
     BINDINGS = [
-        Binding("enter", "next", N_("Log in"), key_display="⏎"),
+        Binding("enter", "next", N_("Log in"), key_display="⏎", priority=True),
         Binding("escape", "reset", N_("Clear"), key_display="Esc"),
-        Binding("ctrl+q", "app.quit", N_("Quit"), key_display="^Q"),
+        Binding("ctrl+q", "app.quit", N_("Quit"), key_display="^Q", priority=True),
     ]
 
     def __init__(self, message: str = "") -> None:
@@ -45,11 +45,10 @@ class LoginScreen(PosScreen):
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_next()
-
     def action_next(self) -> None:
+        self.after_typing(self._next)
+
+    def _next(self) -> None:
         name = self.query_one("#name", Input)
         pin = self.query_one("#pin", Input)
         if not name.value.strip():

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from pos.db.till import PrintReport, reprint_order
 from pos.errors import PosError
 from pos.i18n import N_
-from pos.screens.base import PosModal, footer
+from pos.screens.base import PAYMENT_NAMES, PosModal, footer
 from pos.screens.printing import describe_print
 
 
@@ -68,7 +68,7 @@ class OrderScreen(PosModal):
             Text(_("Total"), style="bold"), Text(self.lang.money(order["total_cents"]), style="bold")
         )
         payment = order["payment"]
-        table.add_row(_("Payment"), payment["method"])
+        table.add_row(_("Payment"), _(PAYMENT_NAMES.get(payment["method"], payment["method"])))
         if order.get("customer"):
             customer = order["customer"]
             table.add_row(

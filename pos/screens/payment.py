@@ -19,7 +19,7 @@ from pos.db.till import PrintReport, print_order, retry_print
 from pos.domain.money import parse_amount
 from pos.errors import PosError
 from pos.i18n import N_
-from pos.screens.base import PosModal, PosScreen, footer
+from pos.screens.base import PAYMENT_NAMES, PosModal, PosScreen, footer
 from pos.screens.printing import describe_print
 from pos.screens.sale import Cart
 from pos.screens.widgets import _fit
@@ -335,7 +335,7 @@ class PaymentScreen(PosScreen):
         assert result.order.id is not None
         self.set_focus(None)
         payment = result.payment
-        method = {"cash": self._("Cash"), "card": self._("Card"), "free": self._("Free")}[payment.method]
+        method = self._(PAYMENT_NAMES[payment.method])
         text = Text()
         text.append(self._("Order {id} paid").format(id=result.order.id) + "\n", "bold")
         text.append(f"{method}  {self.lang.money(payment.given_cents)}\n")
@@ -344,14 +344,14 @@ class PaymentScreen(PosScreen):
             text.append(
                 self._("Tickets will be e-mailed to {email} (F7: send now).").format(email=email) + "\n"
             )
-        self.query_one("#entry").display = False
-        self.query_one("#due-label", Static).update(text)
         if payment.method == "cash":
-            self.query_one("#change", Static).update(Text(self._("Change"), style="bold"))
+            text.append("\n" + self._("Change"), "bold")
             self.query_one("#due", Digits).update(self.lang.money(payment.change_cents).replace("\xa0", " "))
         else:
-            self.query_one("#change", Static).update("")
             self.query_one("#due", Digits).display = False
+        self.query_one("#entry").display = False
+        self.query_one("#due-label", Static).update(text)
+        self.query_one("#change", Static).update("")
         self.refresh_bindings()
         self.say(self._("Printing ..."))
         self.call_service(print_order, self.rt, result.order.id, done=self._printed, group="print")

@@ -14,10 +14,8 @@ from pos.db.till import PrintReport
 from pos.domain.money import parse_amount
 from pos.errors import PosError
 from pos.i18n import N_, Language
-from pos.screens.base import PosScreen, footer
+from pos.screens.base import PAYMENT_NAMES, PosScreen, footer
 from pos.screens.printing import describe_print
-
-PAYMENT_NAMES = {"cash": N_("Cash"), "card": N_("Card"), "free": N_("Free")}
 
 
 def report_table(report: ZReport, lang: Language) -> Table:
@@ -85,7 +83,7 @@ class AmountScreen(PosScreen):
 
 class ShiftOpenScreen(AmountScreen):
     BINDINGS = [
-        Binding("enter", "open", N_("Open shift"), key_display="⏎"),
+        Binding("enter", "open", N_("Open shift"), key_display="⏎", priority=True),
         Binding("escape", "app.show_login", N_("Logout"), key_display="Esc"),
     ]
 
@@ -107,11 +105,10 @@ class ShiftOpenScreen(AmountScreen):
     def on_mount(self) -> None:
         self.query_one("#amount", Input).focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_open()
-
     def action_open(self) -> None:
+        self.after_typing(self._open)
+
+    def _open(self) -> None:
         cents = self.amount()
         if cents is not None:
             self.call_service(
@@ -127,8 +124,8 @@ class ShiftCloseScreen(AmountScreen):
     """Count the drawer, close the shift, see and print the Z report."""
 
     BINDINGS = [
-        Binding("enter", "close_shift", N_("Close shift"), key_display="⏎"),
-        Binding("enter", "back", N_("Done"), key_display="⏎"),
+        Binding("enter", "close_shift", N_("Close shift"), key_display="⏎", priority=True),
+        Binding("enter", "back", N_("Done"), key_display="⏎", priority=True),
         Binding("f8", "print_report", N_("Print again"), key_display="F8"),
         Binding("escape", "back", N_("Back"), key_display="Esc"),
     ]
@@ -172,11 +169,10 @@ class ShiftCloseScreen(AmountScreen):
         self.report = report
         self.query_one("#report", Static).update(report_table(report, self.lang))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_close_shift()
-
     def action_close_shift(self) -> None:
+        self.after_typing(self._close)
+
+    def _close(self) -> None:
         if self.closed:
             self.action_back()
             return

@@ -15,7 +15,7 @@ from tests.conftest import FixedClock
 from tests.conftest import test_config as make_config
 
 # The pilot leaves ~40 ms between keys (far slower than a scanner), so scans in tests need a wider window.
-BURST_MS = 300
+BURST_MS = 200
 
 
 @pytest.fixture

@@ -138,7 +138,7 @@ class LineSplitter:
 
     def feed(self, data: bytes) -> list[str]:
         self._pending.extend(data)
-        lines = []
+        lines: list[str] = []
         while True:
             ends = [at for at in (self._pending.find(b"\r"), self._pending.find(b"\n")) if at >= 0]
             if not ends:

@@ -150,7 +150,7 @@ def _due(now: datetime) -> Any:
     return and_(
         or_(
             col(OutboxMail.status).in_(("pending", "failed")),
-            OutboxMail.status == "sending",  # an expired lease: its sender died
+            col(OutboxMail.status) == "sending",  # an expired lease: its sender died
         ),
         col(OutboxMail.next_attempt_at) <= now,
     )
@@ -176,7 +176,7 @@ def claim(rt: Runtime, *, limit: int = 50, order_id: int | None = None) -> list[
             update(OutboxMail)
             .where(col(OutboxMail.id).in_(candidates), _due(now))
             .values(status="sending", attempts=OutboxMail.attempts + 1, next_attempt_at=now + SENDING_LEASE)
-            .returning(OutboxMail.id)
+            .returning(col(OutboxMail.id))
         ).all()
         return sorted(row[0] for row in claimed)
 
@@ -185,7 +185,7 @@ def _mark_sent(rt: Runtime, mail_id: int) -> None:
     with transaction(rt.engine) as session:
         session.exec(
             update(OutboxMail)
-            .where(col(OutboxMail.id) == mail_id, OutboxMail.status == "sending")
+            .where(col(OutboxMail.id) == mail_id, col(OutboxMail.status) == "sending")
             .values(status="sent", sent_at=rt.now(), error=None)
         )
 

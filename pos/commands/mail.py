@@ -105,7 +105,7 @@ def order_resend(
         print_json(result)
         return
     if not mail_enabled(rt):
-        typer.echo(f"Queued {len(queued)} mails for order {order}; [smtp] host is empty, so none was sent.")
+        typer.echo(f"Queued {len(queued)} mail(s) for order {order}; [smtp] host is empty, so none was sent.")
         return
     _echo_outcome(result)
 
@@ -114,7 +114,7 @@ def _echo_outcome(result: dict[str, object]) -> None:
     sent = result["sent"]
     failed = result["failed"]
     assert isinstance(sent, list) and isinstance(failed, list)
-    typer.echo(f"Sent {len(sent)} mails.")
+    typer.echo(f"Sent {len(sent)} mail(s).")
     for item in failed:
         typer.echo(f"Mail {item['id']} not sent: {item['error']} (will retry).", err=True)
 

@@ -21,7 +21,7 @@ from pos.runtime import Runtime
 from pos.screens.scanner import KeyboardWedge, is_scannable
 
 if TYPE_CHECKING:
-    from pos.db.models import Operator, Shift
+    from pos.db.models import Article, Operator, Shift
 
 
 def _sale_screen() -> Screen[object]:
@@ -49,6 +49,7 @@ class PosApp(App[None]):
         self.operator: Operator | None = None
         self.shift: Shift | None = None
         self.wedge = KeyboardWedge(rt.config.scanner.burst_ms)
+        self.prefetched_articles: list[Article] | None = None  # for the first sale screen's first paint
         self._release_timer: Timer | None = None
 
     def on_mount(self) -> None:
@@ -58,15 +59,13 @@ class PosApp(App[None]):
         self.run_worker(self._preload, thread=True, exit_on_error=False, group="preload")
 
     def _preload(self) -> None:
-        """While the cashier types the PIN: load the database layer and the sale screens, open the database."""
+        """While the cashier types the PIN: load the database layer and the sale screen, fetch the articles."""
         import pos.db.operators
         import pos.db.shifts
-        import pos.screens.payment
-        import pos.screens.sale
-        import pos.screens.shift  # noqa: F401
+        import pos.screens.sale  # noqa: F401
+        from pos.db.till import load_articles
 
-        with self.rt.engine.connect():
-            pass
+        self.prefetched_articles = load_articles(self.rt)
 
     # --- who is working ---------------------------------------------------------------------------------
 

@@ -16,6 +16,16 @@ from pos.screens.base import PosScreen, footer
 if TYPE_CHECKING:  # the database layer loads in the background while the login screen is up (see PosApp)
     from pos.db.models import Operator
     from pos.db.shifts import LoginShift
+    from pos.runtime import Runtime
+
+
+def log_in(rt: Runtime, name: str, pin: str) -> tuple[Operator, LoginShift]:
+    """The operator and what their login finds on this terminal; runs in a worker (the imports too)."""
+    from pos.db.operators import login
+    from pos.db.shifts import shift_for_login
+
+    operator = login(rt, name, pin)
+    return operator, shift_for_login(rt, operator)
 
 
 class LoginScreen(PosScreen):
@@ -56,12 +66,10 @@ class LoginScreen(PosScreen):
         elif self.focused is name or not pin.value:
             pin.focus()
         elif not self.busy:
-            from pos.db.operators import login
-
             self.busy = True
             self.say(self._("Checking ..."))
             self.call_service(
-                login, self.rt, name.value, pin.value, done=self._logged_in, failed=self._refused
+                log_in, self.rt, name.value, pin.value, done=self._logged_in, failed=self._refused
             )
 
     def action_reset(self) -> None:
@@ -78,16 +86,10 @@ class LoginScreen(PosScreen):
         self.app.bell()
         self.say(self._("Wrong name or PIN.") if isinstance(error, Refused) else str(error), error=True)
 
-    def _logged_in(self, operator: Operator) -> None:
-        from pos.db.shifts import shift_for_login
-
-        self.call_service(
-            shift_for_login, self.rt, operator, done=lambda found: self._shift_found(operator, found)
-        )
-
-    def _shift_found(self, operator: Operator, found: LoginShift) -> None:
+    def _logged_in(self, result: tuple[Operator, LoginShift]) -> None:
         from pos.screens.shift import ShiftCloseScreen, ShiftOpenScreen
 
+        operator, found = result
         self.busy = False
         if found.state == "own" and found.shift is not None:
             self.app.start_selling(operator, found.shift)

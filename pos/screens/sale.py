@@ -62,6 +62,12 @@ class Cart:
         )
 
 
+def _preload_payment() -> None:
+    """Once the sale screen is up: load what paying and closing the shift need, so F12 opens at once."""
+    import pos.screens.payment
+    import pos.screens.shift  # noqa: F401
+
+
 class CartTable(DataTable[str]):
     BINDINGS = [
         Binding("plus", "more", N_("+1"), key_display="+"),
@@ -129,6 +135,9 @@ class SaleScreen(PosScreen):
         cart.add_column(self._("Article"), key="name")
         cart.add_column(self._("Amount"), key="amount")
         self.query_one("#grid", ArticleGrid).focus()
+        prefetched, self.app.prefetched_articles = self.app.prefetched_articles, None
+        if prefetched is not None:
+            self._loaded(prefetched)  # painted at once; the reload below brings availability up to date
         self.reload_articles()
         self.set_interval(REFRESH_SECONDS, self.reload_articles, name="availability")
         self.show_cart()
@@ -157,6 +166,7 @@ class SaleScreen(PosScreen):
         self.show_articles()
         if first:
             self.say("")
+            self.run_worker(_preload_payment, thread=True, exit_on_error=False, group="preload")
 
     def visible(self, article: Article) -> bool:
         return not article.hidden or article.id in self.unlocked

@@ -7,6 +7,8 @@ after it in a worker, and a print failure names what did not print and offers a 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,6 +25,9 @@ from pos.screens.base import PAYMENT_NAMES, PosModal, PosScreen, footer
 from pos.screens.printing import describe_print
 from pos.screens.sale import Cart
 from pos.screens.widgets import _fit
+
+if TYPE_CHECKING:
+    from pos.db.mail import SendOutcome
 
 
 class CodeTable(DataTable[str]):
@@ -379,12 +384,16 @@ class PaymentScreen(PosScreen):
             send_pending, self.rt, order_id=self.result.order.id, done=self._mailed, group="mail"
         )
 
-    def _mailed(self, outcome: object) -> None:
-        failed = getattr(outcome, "failed", [])
-        if failed:
-            self.refuse(self._("E-mail not sent: {reason}").format(reason=failed[0][1]))
+    def _mailed(self, outcome: SendOutcome) -> None:
+        if outcome.failed:
+            self.refuse(self._("E-mail not sent: {reason}").format(reason=outcome.failed[0][1]))
+        elif outcome.sent:
+            count = len(outcome.sent)
+            self.say(
+                self.lang.ngettext("{n} e-mail sent.", "{n} e-mails sent.", count).format(n=count), ok=True
+            )
         else:
-            self.say(self._("E-mail sent."), ok=True)
+            self.say(self._("No e-mail was waiting to be sent."))
 
     def action_new_sale(self) -> None:
         if self.result is not None:

@@ -95,8 +95,9 @@ class SaleScreen(PosScreen):
         Binding("f12", "pay", N_("Pay"), key_display="F12"),
         Binding("ctrl+l", "clear_cart", N_("Clear"), key_display="^L"),
         Binding("escape", "to_grid", show=False),
-        Binding("ctrl+e", "close_shift", N_("Z report"), key_display="^E", priority=True),
-        Binding("ctrl+o", "logout", N_("Logout"), key_display="^O", priority=True),
+        # Not priority bindings (and keys no Input uses), so they wait for the keys typed before them.
+        Binding("ctrl+b", "close_shift", N_("Z report"), key_display="^B"),
+        Binding("ctrl+o", "logout", N_("Logout"), key_display="^O"),
     ]
 
     def __init__(self) -> None:

@@ -29,8 +29,6 @@ def report_table(report: ZReport, lang: Language) -> Table:
     def heading(text: str) -> None:
         table.add_row(f"[b]{text}[/b]", "", "")
 
-    table.add_row(_("Shift"), f"#{report.shift_id}", "")
-    table.add_row(_("Operator"), report.operator, "")
     table.add_row(_("Opened"), lang.datetime(report.opened_at), "")
     if report.closed_at is not None:
         table.add_row(_("Closed"), lang.datetime(report.closed_at), "")
@@ -142,7 +140,7 @@ class ShiftCloseScreen(AmountScreen):
     def compose(self) -> ComposeResult:
         _ = self._
         yield Header()
-        with Center(), Vertical(classes="box wide"):
+        with Center(), Vertical(classes="box wide tall"):
             yield Static(
                 _("Close shift #{id} of {name}").format(id=self.shift.id, name=self.owner),
                 classes="box-title",

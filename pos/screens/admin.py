@@ -1,0 +1,678 @@
+"""The admin screens (role admin only): availability and repeat options of articles, promo codes, the
+attendance export, and the sales and door reports.
+
+Each change calls the audited service the matching `pos` command calls; the export runs in a worker thread
+and reports its progress to a progress bar, so the screen stays live while a large list is written.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Header,
+    Input,
+    Label,
+    ProgressBar,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from pos.db.articles import list_articles, remaining, set_availability
+from pos.db.backoffice import export_to_file
+from pos.db.export import door_report
+from pos.db.models import Article
+from pos.db.promos import add_promo, generate_promos, list_promos
+from pos.db.redemption import Selection, reset, set_repeat
+from pos.db.reports import sales_report
+from pos.domain.clock import business_day, business_day_bounds, parse_date, parse_time
+from pos.domain.money import parse_amount, parse_rate
+from pos.domain.repeat import limit_json, parse_repeat
+from pos.errors import PosError
+from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField
+from pos.screens.base import footer
+from pos.screens.ticket_detail import payment_words, repeat_dialog, repeat_words
+
+TABS = ("articles", "promos", "export", "reports")
+TAB_ACTIONS = {
+    "set_limit": "articles",
+    "repeat": "articles",
+    "reset_article": "articles",
+    "add_promo": "promos",
+    "generate_promos": "promos",
+    "export": "export",
+    "refresh_reports": "reports",
+}
+
+
+def split_list(text: str) -> list[str]:
+    """'Konzert, #3' -> ['Konzert', '#3']; codes may also be separated by spaces or new lines."""
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+class AdminScreen(BackOfficeScreen):
+    SECTION = "admin"  # the app's section keys may leave this screen
+    DEFAULT_CSS = """
+    AdminScreen TabbedContent {
+        height: 1fr;
+    }
+    AdminScreen TabPane {
+        padding: 0;
+    }
+    AdminScreen DataTable {
+        height: 1fr;
+    }
+    AdminScreen #export-form {
+        grid-size: 2;
+        grid-columns: 24 1fr;
+        grid-rows: auto;
+        grid-gutter: 0 1;
+        height: auto;
+        padding: 0 1;
+    }
+    AdminScreen #export-form Horizontal {
+        height: auto;
+    }
+    AdminScreen #export-form Horizontal Input {
+        width: 1fr;
+        margin-right: 1;
+    }
+    AdminScreen #export-checks {
+        height: auto;
+        padding: 0 1;
+    }
+    AdminScreen #export-checks Checkbox {
+        width: auto;
+        margin-right: 2;
+    }
+    AdminScreen #export-progress {
+        padding: 0 1;
+        height: auto;
+    }
+    AdminScreen #report-range {
+        height: auto;
+        padding: 0 1;
+    }
+    AdminScreen #report-range Input {
+        width: 16;
+    }
+    AdminScreen #report-range Label {
+        padding: 0 1;
+    }
+    AdminScreen #reports-body {
+        height: 1fr;
+        padding: 0 1;
+    }
+    AdminScreen #message {
+        height: auto;
+        padding: 0 1;
+    }
+    AdminScreen #message.error {
+        color: $error;
+        text-style: bold;
+    }
+    """
+
+    BINDINGS = [
+        Binding("f1", "tab('articles')", "Articles"),
+        Binding("f2", "tab('promos')", "Promos"),
+        Binding("f3", "tab('export')", "Export"),
+        Binding("f4", "tab('reports')", "Reports"),
+        Binding("f5", "set_limit", "Set limit"),
+        Binding("f6", "repeat", "Repeat options"),
+        Binding("f7", "reset_article", "Reset protocols"),
+        Binding("f5", "add_promo", "Add code"),
+        Binding("f6", "generate_promos", "Generate"),
+        Binding("f5", "export", "Export"),
+        Binding("f5", "refresh_reports", "Show"),
+        Binding("f9", "ticket", "Ticket"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, *, tab: str = "articles") -> None:
+        super().__init__()
+        self.first_tab = tab
+        self.articles: list[Article] = []
+        self.exporting = False
+        self.written: int | None = None
+
+    # --- layout -----------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        _ = self._
+        yield Header()
+        with TabbedContent(initial=self.first_tab, id="tabs"):
+            with TabPane(_("Articles"), id="articles"):
+                yield DataTable(id="article-table", cursor_type="row")
+            with TabPane(_("Promo codes"), id="promos"):
+                yield DataTable(id="promo-table", cursor_type="row")
+            with TabPane(_("Export"), id="export"):
+                yield from self.compose_export()
+            with TabPane(_("Reports"), id="reports"):
+                with Horizontal(id="report-range"):
+                    yield Label(_("From"))
+                    yield Input(id="report-from", placeholder="2026-12-31", compact=True)
+                    yield Label(_("to"))
+                    yield Input(id="report-to", placeholder="2026-12-31", compact=True)
+                with VerticalScroll(id="reports-body"):
+                    yield Static("", id="sales-report")
+                    yield Static("", id="door-report")
+        yield Static("", id="message")
+        yield footer()
+
+    def compose_export(self) -> ComposeResult:
+        _ = self._
+        with VerticalScroll():
+            with Grid(id="export-form"):
+                yield Label(_("Format"))
+                yield Select(
+                    [("CSV", "csv"), ("JSON", "json"), ("XML", "xml")],
+                    value="csv",
+                    allow_blank=False,
+                    id="export-format",
+                    compact=True,
+                )
+                yield Label(_("Precision"))
+                yield Select(
+                    [(_("exact"), "exact"), (_("one per day"), "day"), (_("one per hour"), "hour")],
+                    value="exact",
+                    allow_blank=False,
+                    id="export-precision",
+                    compact=True,
+                )
+                yield Label(_("Articles (empty: all)"))
+                yield Input(id="export-articles", placeholder=_("name or #ID, comma-separated"), compact=True)
+                yield Label(_("From, to (optional)"))
+                with Horizontal():
+                    yield Input(id="export-from", placeholder="2026-12-31", compact=True)
+                    yield Input(id="export-to", placeholder="2027-01-01", compact=True)
+                yield Label(_("Output file"))
+                yield Input(str(Path.cwd() / "attendance.csv"), id="export-path", compact=True)
+            with Horizontal(id="export-checks"):
+                yield Checkbox(_("Count merged"), id="export-count", compact=True)
+                yield Checkbox(_("Without no-shows"), id="export-no-shows", compact=True)
+                yield Checkbox(_("For Excel"), id="export-excel", compact=True)
+            with Vertical(id="export-progress"):
+                yield ProgressBar(total=1, id="export-bar", show_eta=False)
+                yield Static("", id="export-status")
+                yield Button(_("Export (F5)"), id="export-start", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        _ = self._
+        if not self.is_admin:  # the app never opens it for a cashier; this screen refuses on its own too
+            self.app.bell()
+            self.action_back()
+            return
+        self.sub_title = _("Admin")
+        articles = self.query_one("#article-table", DataTable)
+        for key, label in (
+            ("id", _("ID")),
+            ("name", _("Article")),
+            ("price", _("Price")),
+            ("sold", _("Sold")),
+            ("limit", _("Limit")),
+            ("left", _("Left")),
+            ("repeat", _("Repeat")),
+        ):
+            articles.add_column(label, key=key)
+        promos = self.query_one("#promo-table", DataTable)
+        for key, label in (
+            ("code", _("Code")),
+            ("value", _("Value")),
+            ("uses", _("Uses")),
+            ("used", _("Used")),
+            ("left", _("Left")),
+            ("unlocks", _("Unlocks")),
+            ("applies", _("Applies to")),
+            ("valid", _("Valid until")),
+        ):
+            promos.add_column(label, key=key)
+        today = business_day(self.rt.now(), self.rt.config.venue.zone, self.rt.config.venue.day_start_minutes)
+        self.query_one("#report-from", Input).value = today.isoformat()
+        self.query_one("#report-to", Input).value = today.isoformat()
+        self.reload_articles()
+        self.reload_promos()
+        self.action_refresh_reports()
+
+    @property
+    def tab(self) -> str:
+        return self.query_one("#tabs", TabbedContent).active
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.is_admin:
+            return action == "back"
+        wanted = TAB_ACTIONS.get(action)
+        if wanted is None:
+            return True
+        if wanted != self.tab:
+            return False
+        if action == "export":
+            return not self.exporting
+        return True
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+        focus = {"articles": "#article-table", "promos": "#promo-table", "export": "#export-format"}
+        if tab in focus:
+            self.query_one(focus[tab]).focus()
+        else:
+            self.query_one("#report-from", Input).focus()
+        self.refresh_bindings()
+
+    def action_ticket(self) -> None:
+        from pos.screens.ticket_detail import TicketDetailScreen
+
+        self.app.push_screen(TicketDetailScreen())
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#message", Static)
+        message.update(text)
+        message.set_class(error, "error")
+
+    def show_error(self, error: PosError) -> None:
+        self.app.bell()
+        self.say(str(error), error=True)
+
+    # --- articles: availability, repeat options, protocol reset -------------------------------------------
+
+    def reload_articles(self, _result: object = None) -> None:
+        self.call_service(list_articles, self.rt, done=self.show_articles, group="articles")
+
+    def show_articles(self, articles: list[Article]) -> None:
+        _ = self._
+        self.articles = articles
+        table = self.query_one("#article-table", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for article in articles:
+            left = remaining(article)
+            table.add_row(
+                str(article.id),
+                article.name,
+                self.lang.money(article.price_cents),
+                str(article.sold),
+                _("unlimited") if article.stock_limit is None else str(article.stock_limit),
+                Text(_("SOLD OUT"), style="bold red") if left == 0 else ("" if left is None else str(left)),
+                repeat_words(self.lang, article.repeat, limit_json(article.repeat, article.repeat_limit))
+                if article.is_ticket
+                else "",
+                key=str(article.id),
+            )
+        if articles:
+            table.move_cursor(row=min(row, len(articles) - 1))
+
+    def selected_article(self) -> Article | None:
+        table = self.query_one("#article-table", DataTable)
+        if not self.articles or not table.row_count:
+            return None
+        return self.articles[min(table.cursor_row, len(self.articles) - 1)]
+
+    def action_set_limit(self) -> None:
+        article = self.selected_article()
+        if article is None:
+            return
+        _ = self._
+        dialog = FormDialog(
+            _("Availability of {name}").format(name=article.name),
+            [
+                FormField(
+                    "limit",
+                    _("Units in all (sold so far: {sold}); empty for unlimited").format(sold=article.sold),
+                    value="" if article.stock_limit is None else str(article.stock_limit),
+                    placeholder=_("unlimited"),
+                )
+            ],
+        )
+        self.app.push_screen(dialog, lambda answers: self._set_limit(article, answers))
+
+    def _set_limit(self, article: Article, answers: dict[str, Any] | None) -> None:
+        if answers is None:
+            return
+        text = str(answers["limit"]).strip().lower()
+        if text in ("", "unlimited", self._("unlimited").lower()):
+            limit = None
+        elif text.isdigit():
+            limit = int(text)
+        else:
+            self.show_error(PosError(self._("The limit must be a whole number, or empty for unlimited.")))
+            return
+        self.call_service(set_availability, self.rt, f"#{article.id}", limit, done=self._limit_set)
+
+    def _limit_set(self, article: Article) -> None:
+        self.say(self._("Availability of {name} changed.").format(name=article.name))
+        self.reload_articles()
+
+    def action_repeat(self) -> None:
+        article = self.selected_article()
+        if article is None:
+            return
+        if not article.is_ticket:
+            self.show_error(PosError(self._("{name} is not a ticket article.").format(name=article.name)))
+            return
+        dialog = repeat_dialog(self.lang, article.repeat, limit_json(article.repeat, article.repeat_limit))
+        dialog.fields.append(
+            FormField(
+                "codes",
+                self._("Only these tickets (codes; empty: every ticket of {name})").format(name=article.name),
+            )
+        )
+        self.app.push_screen(dialog, lambda answers: self._repeat(article, answers))
+
+    def _repeat(self, article: Article, answers: dict[str, Any] | None) -> None:
+        if answers is None:
+            return
+        try:
+            kind, limit = parse_repeat(str(answers["repeat"]), str(answers["limit"]) or None)
+        except ValueError as exc:
+            self.show_error(PosError(str(exc)))
+            return
+        codes = split_list(str(answers.get("codes", "")).replace(" ", ","))
+        selection = Selection(codes=codes) if codes else Selection(article=f"#{article.id}")
+        self.call_service(set_repeat, self.rt, selection, kind, limit, done=self._repeat_set)
+
+    def _repeat_set(self, result: dict[str, Any]) -> None:
+        self.say(
+            self.lang.ngettext(
+                "Repeat options of {n} ticket changed.",
+                "Repeat options of {n} tickets changed.",
+                result["tickets"],
+            ).format(n=result["tickets"])
+        )
+
+    def action_reset_article(self) -> None:
+        article = self.selected_article()
+        if article is None or not article.is_ticket:
+            self.app.bell()
+            return
+        question = self._(
+            "Delete the repeat protocols of every ticket of {name}? First validations stay."
+        ).format(name=article.name)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_service(reset, self.rt, Selection(article=f"#{article.id}"), done=self._reset_done)
+
+        self.app.push_screen(ConfirmDialog(question), answered)
+
+    def _reset_done(self, result: dict[str, Any]) -> None:
+        self.say(
+            self.lang.ngettext(
+                "{n} protocol entry deleted.", "{n} protocol entries deleted.", result["entries_deleted"]
+            ).format(n=result["entries_deleted"])
+        )
+
+    # --- promo codes ------------------------------------------------------------------------------------
+
+    def reload_promos(self, _result: object = None) -> None:
+        self.call_service(list_promos, self.rt, done=self.show_promos, group="promos")
+
+    def show_promos(self, promos: list[dict[str, Any]]) -> None:
+        table = self.query_one("#promo-table", DataTable)
+        table.clear()
+        for promo in promos:
+            if promo["amount_cents"] is not None:
+                value = "-" + self.lang.money(promo["amount_cents"])
+            elif promo["percent"] is not None:
+                value = f"-{promo['percent']} %"
+            else:
+                value = ""
+            until = promo["valid_until"]
+            table.add_row(
+                promo["code"],
+                value,
+                str(promo["uses"]),
+                str(promo["used"]),
+                Text(str(promo["left"]), style="bold red" if promo["left"] == 0 else ""),
+                ", ".join(promo["unlocks"]),
+                ", ".join(promo["applies_to"]) or self._("all"),
+                until[:16].replace("T", " ") if until else "",
+                key=promo["code"],
+            )
+
+    def promo_fields(self, *, batch: bool) -> list[FormField]:
+        _ = self._
+        first = (
+            [
+                FormField("count", _("How many codes"), value="10"),
+                FormField("prefix", _("Prefix"), placeholder="SPONSOR"),
+            ]
+            if batch
+            else [FormField("code", _("Code"), placeholder="SUMMER10")]
+        )
+        return [
+            *first,
+            FormField("amount", _("Reduction by an amount"), placeholder="5.00"),
+            FormField("percent", _("or by a percentage"), placeholder="10"),
+            FormField("uses", _("Uses per code"), value="1"),
+            FormField("unlocks", _("Unlocks hidden articles"), placeholder=_("name or #ID, comma-separated")),
+            FormField("applies", _("Applies only to"), placeholder=_("empty: every ticket article")),
+            FormField("valid_from", _("Valid from (optional)"), placeholder="2026-12-01T00:00"),
+            FormField("valid_until", _("Valid until (optional)"), placeholder="2026-12-31T23:59"),
+        ]
+
+    def action_add_promo(self) -> None:
+        self.app.push_screen(
+            FormDialog(self._("Add a promo code"), self.promo_fields(batch=False)), self._add_promo
+        )
+
+    def action_generate_promos(self) -> None:
+        dialog = FormDialog(self._("Generate promo codes"), self.promo_fields(batch=True), ok="Generate")
+        self.app.push_screen(dialog, self._generate_promos)
+
+    def promo_options(self, answers: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments of add_promo/generate_promos; ValueError with one sentence when wrong."""
+        zone = self.rt.config.venue.zone
+        uses = str(answers["uses"]).strip() or "1"
+        if not uses.isdigit() or int(uses) < 1:
+            raise ValueError(self._("Uses must be a whole number of at least 1."))
+        return {
+            "amount_cents": parse_amount(answers["amount"]) if answers["amount"] else None,
+            "percent_bp": parse_rate(answers["percent"]) if answers["percent"] else None,
+            "uses": int(uses),
+            "unlocks": split_list(answers["unlocks"]),
+            "applies_to": split_list(answers["applies"]),
+            "valid_from": parse_time(answers["valid_from"], zone) if answers["valid_from"] else None,
+            "valid_until": parse_time(answers["valid_until"], zone) if answers["valid_until"] else None,
+        }
+
+    def _add_promo(self, answers: dict[str, Any] | None) -> None:
+        if answers is None:
+            return
+        try:
+            options = self.promo_options(answers)
+        except ValueError as exc:
+            self.show_error(PosError(str(exc)))
+            return
+        self.call_service(add_promo, self.rt, str(answers["code"]), **options, done=self._promos_added)
+
+    def _generate_promos(self, answers: dict[str, Any] | None) -> None:
+        if answers is None:
+            return
+        try:
+            options = self.promo_options(answers)
+            count = int(str(answers["count"]))
+        except ValueError as exc:
+            self.show_error(PosError(str(exc)))
+            return
+        self.call_service(
+            generate_promos, self.rt, count, prefix=str(answers["prefix"]), **options, done=self._promos_added
+        )
+
+    def _promos_added(self, added: dict[str, Any] | list[dict[str, Any]]) -> None:
+        codes = [added] if isinstance(added, dict) else added
+        if len(codes) == 1:
+            self.say(self._("Promo code {code} added.").format(code=codes[0]["code"]))
+        else:
+            self.say(self._("{n} promo codes generated.").format(n=len(codes)))
+        self.reload_promos()
+
+    # --- attendance export ------------------------------------------------------------------------------
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "export-format":
+            path = self.query_one("#export-path", Input)
+            current = Path(path.value)
+            if current.suffix.lstrip(".") in ("csv", "json", "xml"):
+                path.value = str(current.with_suffix(f".{event.value}"))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "export-start":
+            event.stop()
+            self.action_export()
+
+    def export_options(self) -> dict[str, Any]:
+        fmt = str(self.query_one("#export-format", Select).value)
+        options: dict[str, Any] = {
+            "fmt": fmt,
+            "precision": str(self.query_one("#export-precision", Select).value),
+            "count": self.query_one("#export-count", Checkbox).value,
+            "exclude_no_shows": self.query_one("#export-no-shows", Checkbox).value,
+            "excel": self.query_one("#export-excel", Checkbox).value and fmt == "csv",
+            "articles": split_list(self.query_one("#export-articles", Input).value),
+        }
+        for key, widget in (("date_from", "#export-from"), ("date_to", "#export-to")):
+            text = self.query_one(widget, Input).value.strip()
+            options[key] = parse_date(text) if text else None
+        return options
+
+    def action_export(self) -> None:
+        if self.exporting:
+            return
+        path = self.query_one("#export-path", Input).value.strip()
+        if not path:
+            self.show_error(PosError(self._("Enter the file to write the list to.")))
+            return
+        try:
+            options = self.export_options()
+        except ValueError as exc:
+            self.show_error(PosError(str(exc)))
+            return
+        self.exporting = True
+        self.written = None
+        self.refresh_bindings()
+        bar = self.query_one("#export-bar", ProgressBar)
+        bar.update(total=None, progress=0)
+        self.query_one("#export-status", Static).update(self._("Exporting ..."))
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
+
+        self.call_service(
+            export_to_file,
+            self.rt,
+            path,
+            progress=progress,
+            **options,
+            done=lambda written: self._exported(path, written),
+            failed=self._export_failed,
+            group="export",
+        )
+
+    def _exported(self, path: str, written: int) -> None:
+        self.exporting = False
+        self.written = written
+        self.refresh_bindings()
+        bar = self.query_one("#export-bar", ProgressBar)
+        bar.update(total=max(written, 1), progress=max(written, 1))
+        text = self.lang.ngettext(
+            "{n} participant written to {path}.", "{n} participants written to {path}.", written
+        ).format(n=written, path=path)
+        self.query_one("#export-status", Static).update(text)
+        self.say(text)
+
+    def _export_failed(self, error: PosError) -> None:
+        self.exporting = False
+        self.refresh_bindings()
+        self.query_one("#export-status", Static).update("")
+        self.show_error(error)
+
+    # --- reports ----------------------------------------------------------------------------------------
+
+    def report_days(self) -> tuple[date | None, date | None]:
+        days = []
+        for widget in ("#report-from", "#report-to"):
+            text = self.query_one(widget, Input).value.strip()
+            days.append(parse_date(text) if text else None)
+        return days[0], days[1]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id in ("report-from", "report-to"):
+            event.stop()
+            self.action_refresh_reports()
+
+    def action_refresh_reports(self) -> None:
+        try:
+            first, last = self.report_days()
+        except ValueError as exc:
+            self.show_error(PosError(str(exc)))
+            return
+        venue = self.rt.config.venue
+        start = business_day_bounds(first, venue.zone, venue.day_start_minutes)[0] if first else None
+        end = business_day_bounds(last, venue.zone, venue.day_start_minutes)[1] if last else None
+        self.call_service(sales_report, self.rt, start=start, end=end, done=self.show_sales, group="sales")
+        self.call_service(
+            door_report, self.rt, date_from=first, date_to=last, done=self.show_door, group="door"
+        )
+
+    def show_sales(self, report: dict[str, Any]) -> None:
+        from rich.table import Table
+
+        _ = self._
+        money = self.lang.money
+        table = Table(title=_("Sales"), title_justify="left", expand=False)
+        table.add_column(_("Article group"))
+        table.add_column(_("Units"), justify="right")
+        table.add_column(_("Total"), justify="right")
+        for row in report["by_group"]:
+            table.add_row(row["group"], str(row["units"]), money(row["total_cents"]))
+        table.add_section()
+        for row in report["by_payment"]:
+            method = payment_words(self.lang, row["method"])
+            orders = self.lang.ngettext("{method} ({n} order)", "{method} ({n} orders)", row["orders"])
+            table.add_row(orders.format(method=method, n=row["orders"]), "", money(row["total_cents"]))
+        table.add_section()
+        table.add_row(
+            Text(_("Total"), style="bold"),
+            str(report["orders"]),
+            Text(money(report["total_cents"]), style="bold"),
+        )
+        self.query_one("#sales-report", Static).update(table)
+
+    def show_door(self, report: dict[str, Any]) -> None:
+        from datetime import datetime
+
+        from rich.table import Table
+
+        _ = self._
+        table = Table(title=_("Door"), title_justify="left", expand=False)
+        table.add_column(_("What"))
+        table.add_column(_("Count"), justify="right")
+        table.add_row(_("Entries"), str(report["entries"]))
+        table.add_row(_("  first entries"), str(report["first_entries"]))
+        table.add_row(_("  re-entries"), str(report["re_entries"]))
+        table.add_section()
+        for row in report["entries_by_gate"]:
+            table.add_row(_("Gate {gate}").format(gate=row["gate"] or "-"), str(row["entries"]))
+        table.add_section()
+        for row in report["entries_by_hour"]:
+            hour = datetime.fromisoformat(row["hour"])
+            table.add_row(f"{self.lang.datetime(hour)}", str(row["entries"]))
+        table.add_section()
+        table.add_row(_("Rejections"), str(report["rejections"]))
+        for row in report["rejections_by_reason"]:
+            table.add_row(f"  {row['reason']}", str(row["count"]))
+        self.query_one("#door-report", Static).update(table)

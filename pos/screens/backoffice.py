@@ -1,0 +1,195 @@
+"""What the door and back-office screens share: the way back, the admin check, and small dialogs.
+
+Dialogs only collect answers; the screen that opened one calls the audited service with them, so the TUI
+and the CLI correct data the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from pos.screens.base import PosModal, PosScreen
+
+DIALOG_CSS = """
+BackOfficeDialog {
+    align: center middle;
+}
+BackOfficeDialog > Vertical {
+    width: 64;
+    max-width: 100%;
+    height: auto;
+    max-height: 100%;
+    border: round $primary;
+    background: $surface;
+    padding: 0 1;
+}
+BackOfficeDialog .dialog-title {
+    text-style: bold;
+    color: $accent;
+    padding-bottom: 1;
+}
+BackOfficeDialog VerticalScroll {
+    height: auto;
+    max-height: 16;
+}
+BackOfficeDialog Input, BackOfficeDialog Select {
+    margin-bottom: 1;
+}
+BackOfficeDialog .buttons {
+    height: auto;
+    align-horizontal: right;
+}
+BackOfficeDialog Button {
+    margin-left: 1;
+}
+"""
+
+
+class BackOffice:
+    """Mixin for the door and back-office screens: who may correct, and the way back to the sale screen."""
+
+    app: Any
+
+    @property
+    def is_admin(self) -> bool:
+        operator = getattr(self.app, "operator", None)
+        return operator is not None and operator.role == "admin"
+
+    def action_back(self) -> None:
+        if hasattr(self.app, "open_section"):
+            self.app.open_section("sale")
+        elif len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+
+class BackOfficeScreen(BackOffice, PosScreen):
+    pass
+
+
+class BackOfficeDialog(PosModal):
+    DEFAULT_CSS = DIALOG_CSS
+
+
+class ConfirmDialog(BackOfficeDialog):
+    """Yes or no; dismisses with True only on an explicit yes."""
+
+    BINDINGS = [
+        Binding("escape", "answer(False)", "No"),
+        Binding("f2", "answer(True)", "Yes", key_display="F2"),
+    ]
+
+    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question, classes="dialog-title")
+            with Horizontal(classes="buttons"):
+                yield Button(self._(self.no), id="no")
+                yield Button(self._(self.yes), id="yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field of a FormDialog: a text input, a choice (Select) or a checkbox."""
+
+    key: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+    choices: tuple[tuple[str, str], ...] = ()  # (shown, value)
+    checkbox: bool = False
+
+
+class FormDialog(BackOfficeDialog):
+    """A few fields; dismisses with {key: str | bool} on OK (F2, or Enter in the last input), None on Escape."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("f2", "ok", "OK", key_display="F2"),
+    ]
+
+    def __init__(self, title: str, fields: list[FormField], *, ok: str = "OK") -> None:
+        super().__init__()
+        self.title_text = title
+        self.fields = fields
+        self.ok = ok
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.title_text, classes="dialog-title")
+            with VerticalScroll():
+                for field in self.fields:
+                    if field.checkbox:
+                        yield Checkbox(field.label, value=field.value == "1", id=f"field-{field.key}")
+                        continue
+                    yield Label(field.label)
+                    if field.choices:
+                        yield Select(
+                            field.choices,
+                            value=field.value or field.choices[0][1],
+                            allow_blank=False,
+                            id=f"field-{field.key}",
+                        )
+                    else:
+                        yield Input(field.value, placeholder=field.placeholder, id=f"field-{field.key}")
+            with Horizontal(classes="buttons"):
+                yield Button(self._("Cancel"), id="cancel")
+                yield Button(self._(self.ok), id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        first = self.query(".dialog-title ~ VerticalScroll > *").exclude("Label").first()
+        first.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        inputs = list(self.query(Input))
+        if event.input is inputs[-1]:
+            self.action_ok()
+        else:
+            self.focus_next()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self.action_ok()
+        else:
+            self.action_cancel()
+
+    def values(self) -> dict[str, str | bool]:
+        answers: dict[str, str | bool] = {}
+        for field in self.fields:
+            widget = self.query_one(f"#field-{field.key}")
+            if isinstance(widget, Checkbox):
+                answers[field.key] = widget.value
+            elif isinstance(widget, Select):
+                answers[field.key] = str(widget.value)
+            else:
+                assert isinstance(widget, Input)
+                answers[field.key] = widget.value.strip()
+        return answers
+
+    def action_ok(self) -> None:
+        self.dismiss(self.values())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,324 @@
+"""Orders: find one by order number, ticket code (scan it) or customer name or e-mail; cancel, reprint, resend.
+
+Cancelling asks first and then calls `cancel_order`, the same audited service as `pos order cancel`: tickets
+void, units and promo uses returned, in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Header, Input, Static
+
+from pos.db.backoffice import OrderHit, find_orders, reprint, resend
+from pos.db.sales import cancel_order, get_order
+from pos.errors import PosError
+from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog
+from pos.screens.base import footer
+from pos.screens.ticket_detail import payment_words
+
+
+class OrdersScreen(BackOfficeScreen):
+    SECTION = "orders"  # the app's section keys may leave this screen
+    DEFAULT_CSS = """
+    OrdersScreen #search-row {
+        height: auto;
+    }
+    OrdersScreen #search-row Static {
+        width: auto;
+        padding: 0 1;
+    }
+    OrdersScreen #search {
+        width: 1fr;
+    }
+    OrdersScreen #hits {
+        height: 1fr;
+        min-height: 4;
+    }
+    OrdersScreen #order-title {
+        height: auto;
+        padding: 0 1;
+        background: $boost;
+    }
+    OrdersScreen #lines {
+        height: 1fr;
+        min-height: 4;
+    }
+    OrdersScreen #message {
+        height: auto;
+        padding: 0 1;
+    }
+    OrdersScreen #message.error {
+        color: $error;
+        text-style: bold;
+    }
+    """
+
+    BINDINGS = [
+        Binding("f2", "cancel_order", "Cancel order"),
+        Binding("f3", "ticket", "Ticket"),
+        Binding("f8", "reprint", "Reprint"),
+        Binding("f9", "resend", "Resend"),
+        Binding("f4", "search", "Find"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, *, query: str = "") -> None:
+        super().__init__()
+        self.query_text = query
+        self.hits: list[OrderHit] = []
+        self.order: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        _ = self._
+        yield Header()
+        with Horizontal(id="search-row"):
+            yield Static(_("Find"))
+            yield Input(
+                self.query_text,
+                id="search",
+                placeholder=_("Order number, ticket code, or customer name or e-mail"),
+                compact=True,
+            )
+        yield DataTable(id="hits", cursor_type="row")
+        yield Static("", id="order-title")
+        yield DataTable(id="lines", cursor_type="row")
+        yield Static("", id="message")
+        yield footer()
+
+    def on_mount(self) -> None:
+        _ = self._
+        self.sub_title = _("Orders")
+        hits = self.query_one("#hits", DataTable)
+        hits.add_column(_("Order"), key="id")
+        hits.add_column(_("Time"), key="at")
+        hits.add_column(_("Status"), key="status")
+        hits.add_column(_("Customer"), key="customer")
+        hits.add_column(_("Tickets"), key="tickets")
+        hits.add_column(_("Total"), key="total")
+        lines = self.query_one("#lines", DataTable)
+        lines.add_column(_("Article"), key="article")
+        lines.add_column(_("Qty"), key="qty")
+        lines.add_column(_("Price"), key="price")
+        lines.add_column(_("Discount"), key="discount")
+        lines.add_column(_("Amount"), key="amount")
+        lines.add_column(_("Ticket code"), key="code")
+        self.query_one("#search", Input).focus()
+        if self.query_text:
+            self.search(self.query_text)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_order":
+            return self.order is not None and self.order["status"] == "paid"
+        if action in ("reprint", "resend"):
+            return self.order is not None and self.order["status"] == "paid"
+        if action == "ticket":
+            return self.selected_code() is not None
+        return True
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            super().action_back()
+
+    # --- searching --------------------------------------------------------------------------------------
+
+    def route_scan(self, scanned: str) -> bool:
+        self.query_one("#search", Input).value = scanned
+        self.search(scanned)
+        return True
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.search(event.value)
+
+    def search(self, text: str) -> None:
+        self.query_text = text.strip()
+        if self.query_text:
+            self.call_service(find_orders, self.rt, self.query_text, done=self.show_hits)
+
+    def show_hits(self, hits: list[OrderHit]) -> None:
+        _ = self._
+        self.hits = hits
+        table = self.query_one("#hits", DataTable)
+        table.clear()
+        for hit in hits:
+            table.add_row(
+                f"#{hit.id}",
+                self.lang.datetime(hit.created_at),
+                self.status_text(hit.status),
+                " · ".join(part for part in (hit.customer, hit.email) if part),
+                str(hit.tickets),
+                self.lang.money(hit.total_cents),
+                key=str(hit.id),
+            )
+        if not hits:
+            self.show_order(None)
+            self.say(_("No order matches {query!r}.").format(query=self.query_text), error=True)
+            return
+        self.say(self.lang.ngettext("{n} order found.", "{n} orders found.", len(hits)).format(n=len(hits)))
+        table.focus()
+        self.load_order(hits[0].id)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "hits" and event.row_key.value is not None:
+            order_id = int(event.row_key.value)
+            if self.order is None or self.order["id"] != order_id:
+                self.load_order(order_id)
+        self.refresh_bindings()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "hits":
+            self.query_one("#lines", DataTable).focus()
+        elif event.data_table.id == "lines":
+            self.action_ticket()
+
+    def load_order(self, order_id: int) -> None:
+        self.call_service(get_order, self.rt, order_id, done=self.show_order, group="order", exclusive=True)
+
+    def reload(self) -> None:
+        if self.query_text:
+            self.call_service(find_orders, self.rt, self.query_text, done=self._refreshed)
+
+    def _refreshed(self, hits: list[OrderHit]) -> None:
+        order_id = self.order["id"] if self.order else None
+        self.show_hits(hits)
+        if order_id is not None:
+            table = self.query_one("#hits", DataTable)
+            for index, hit in enumerate(hits):
+                if hit.id == order_id:
+                    table.move_cursor(row=index)
+                    self.load_order(order_id)
+
+    def status_text(self, status: str) -> Text:
+        if status == "cancelled":
+            return Text(self._("cancelled"), style="bold red")
+        return Text(self._("paid"))
+
+    def show_order(self, order: dict[str, Any] | None) -> None:
+        _ = self._
+        lang = self.lang
+        self.order = order
+        lines = self.query_one("#lines", DataTable)
+        lines.clear()
+        title = self.query_one("#order-title", Static)
+        if order is None:
+            title.update("")
+            self.refresh_bindings()
+            return
+        created = datetime.fromisoformat(order["created_at"])
+        header = Text()
+        header.append(_("Order #{id}").format(id=order["id"]), style="bold")
+        header.append(f" · {lang.datetime(created)} · ")
+        header.append_text(self.status_text(order["status"]))
+        header.append(
+            f" · {lang.money(order['total_cents'])} · {payment_words(lang, order['payment']['method'])}"
+        )
+        customer = order.get("customer")
+        if customer:
+            who = " · ".join(part for part in (customer.get("name"), customer.get("email")) if part)
+            header.append(f"\n{_('Customer')}: {who}")
+        title.update(header)
+        for index, line in enumerate(order["lines"]):
+            lines.add_row(
+                line["article"],
+                str(line["quantity"]),
+                lang.money(line["unit_price_cents"]),
+                lang.money(line["discount_cents"]) if line["discount_cents"] else "",
+                lang.money(line["total_cents"]),
+                line["ticket_code"] or "",
+                key=str(index),
+            )
+        self.refresh_bindings()
+
+    def selected_code(self) -> str | None:
+        if self.order is None:
+            return None
+        table = self.query_one("#lines", DataTable)
+        if not table.row_count:
+            return None
+        row = table.cursor_row
+        if 0 <= row < len(self.order["lines"]):
+            code = self.order["lines"][row]["ticket_code"]
+            return str(code) if code else None
+        return None
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        message = self.query_one("#message", Static)
+        message.update(text)
+        message.set_class(error, "error")
+
+    def show_error(self, error: PosError) -> None:
+        self.app.bell()
+        self.say(str(error), error=True)
+
+    # --- actions ----------------------------------------------------------------------------------------
+
+    def action_cancel_order(self) -> None:
+        order = self.order
+        if order is None or order["status"] != "paid":
+            self.app.bell()
+            return
+        question = self.lang.ngettext(
+            "Cancel order #{id} ({total}, {n} ticket)? Its ticket becomes void.",
+            "Cancel order #{id} ({total}, {n} tickets)? Its tickets become void.",
+            len(order["tickets"]),
+        ).format(id=order["id"], total=self.lang.money(order["total_cents"]), n=len(order["tickets"]))
+        order_id = order["id"]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call_service(cancel_order, self.rt, order_id, done=self._cancelled)
+
+        self.app.push_screen(ConfirmDialog(question, yes="Cancel order", no="Keep it"), answered)
+
+    def _cancelled(self, order: Any) -> None:
+        self.say(self._("Order #{id} cancelled.").format(id=order.id))
+        self.reload()
+
+    def action_ticket(self) -> None:
+        from pos.screens.ticket_detail import TicketDetailScreen
+
+        code = self.selected_code()
+        if code is None:
+            self.app.bell()
+            return
+        self.app.push_screen(TicketDetailScreen(code))
+
+    def action_reprint(self) -> None:
+        if self.order is None:
+            return
+        self.say(self._("Printing ..."))
+        self.call_service(reprint, self.rt, self.order["id"], done=self._printed)
+
+    def _printed(self, outcome: Any) -> None:
+        problem = outcome.summary()
+        if problem:
+            self.show_error(PosError(problem))
+        else:
+            self.say(self._("Order reprinted."))
+
+    def action_resend(self) -> None:
+        if self.order is None:
+            return
+        self.call_service(resend, self.rt, self.order["id"], done=self._resent)
+
+    def _resent(self, result: tuple[list[int], Any]) -> None:
+        queued, outcome = result
+        if not queued:
+            self.show_error(PosError(self._("This order has no e-mail address to send to.")))
+        elif outcome is None:
+            self.say(self._("{n} mails queued; they go out when mail is set up.").format(n=len(queued)))
+        elif outcome.failed:
+            self.show_error(PosError(outcome.failed[0][1]))
+        else:
+            self.say(self._("{n} mails sent.").format(n=len(outcome.sent)))

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
 
-from pos.i18n import venue_language
+from pos.i18n import N_, venue_language
 from pos.runtime import Runtime
 from pos.screens.scanner import KeyboardWedge, is_scannable
 
@@ -30,9 +30,30 @@ def _sale_screen() -> Screen[object]:
     return SaleScreen()
 
 
-# name -> (roles that may open it, factory). Later: "door", "orders", "admin" (admin only).
+def _door_screen() -> Screen[object]:
+    from pos.screens.door import DoorScreen
+
+    return DoorScreen()
+
+
+def _orders_screen() -> Screen[object]:
+    from pos.screens.orders import OrdersScreen
+
+    return OrdersScreen()
+
+
+def _admin_screen() -> Screen[object]:
+    from pos.screens.admin import AdminScreen
+
+    return AdminScreen()
+
+
+# name -> (roles that may open it, factory).
 SECTIONS: dict[str, tuple[frozenset[str], Callable[[], Screen[object]]]] = {
     "sale": (frozenset({"cashier", "admin"}), _sale_screen),
+    "door": (frozenset({"cashier", "admin"}), _door_screen),
+    "orders": (frozenset({"cashier", "admin"}), _orders_screen),
+    "admin": (frozenset({"admin"}), _admin_screen),
 }
 
 
@@ -40,7 +61,12 @@ class PosApp(App[None]):
     TITLE = "pos"
     CSS_PATH = "pos.tcss"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", key_display="^Q", priority=True, show=False)]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", N_("Quit"), key_display="^Q", priority=True, show=False),
+        Binding("ctrl+g", "open_section('door')", N_("Door"), key_display="^G"),
+        Binding("ctrl+r", "open_section('orders')", N_("Orders"), key_display="^R"),
+        Binding("ctrl+t", "open_section('admin')", N_("Admin"), key_display="^T"),
+    ]
 
     def __init__(self, rt: Runtime) -> None:
         super().__init__()
@@ -88,6 +114,25 @@ class PosApp(App[None]):
     def may_open(self, section: str) -> bool:
         roles, _factory = SECTIONS[section]
         return self.operator is not None and self.operator.role in roles
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_section":
+            section = str(parameters[0])
+            return self.may_open(section) and self._may_leave_for(section)
+        return True
+
+    def _may_leave_for(self, section: str) -> bool:
+        """Section keys work on the sale screen with an empty cart and on the back-office screens (SECTION)."""
+        from pos.screens.sale import SaleScreen
+
+        screen = self.screen
+        if isinstance(screen, SaleScreen):
+            return section != "sale" and not screen.cart.entries
+        current = getattr(screen, "SECTION", None)
+        return current is not None and current != section
+
+    def action_open_section(self, section: str) -> None:
+        self.open_section(section)
 
     def open_section(self, section: str) -> None:
         if not self.may_open(section):

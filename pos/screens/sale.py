@@ -88,8 +88,8 @@ class CartTable(DataTable[str]):
 
 class SaleScreen(PosScreen):
     BINDINGS = [
-        Binding("f1", "group(0)", N_("Group"), key_display="F1-8"),
-        *[Binding(f"f{n}", f"group({n - 1})", show=False) for n in range(2, GROUP_KEYS + 1)],
+        # F1-F8: the group bar above the articles shows each group's key, so the footer need not.
+        *[Binding(f"f{n}", f"group({n - 1})", show=False) for n in range(1, GROUP_KEYS + 1)],
         Binding("f9", "search", N_("Search"), key_display="F9"),
         Binding("f10", "unlock", N_("Unlock"), key_display="F10"),
         Binding("f12", "pay", N_("Pay"), key_display="F12"),

@@ -36,7 +36,7 @@ class ArticleGrid(Widget, can_focus=True):
     """Articles as tiles in as many columns as fit; arrows move, Enter or the tile's digit adds it."""
 
     BINDINGS = [
-        Binding("enter", "choose", N_("Add"), key_display="⏎/1-0"),
+        Binding("enter", "choose", N_("Add"), key_display="1-0"),
         *[Binding(key, f"quick({index})", show=False) for index, key in enumerate(QUICK_KEYS)],
         Binding("up", "move(0, -1)", show=False),
         Binding("down", "move(0, 1)", show=False),

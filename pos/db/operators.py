@@ -101,12 +101,19 @@ def list_operators(rt: Runtime) -> list[Operator]:
         return list(session.exec(select(Operator).order_by(col(Operator.name))))
 
 
+class NoOperators(Refused):
+    """Nobody can log in yet: a fresh database without the demo."""
+
+
 def login(rt: Runtime, name: str, pin: str) -> Operator:
     """The active operator with this name and PIN; anything else is the same one refusal."""
     with transaction(rt.engine) as session:
         operator = session.exec(select(Operator).where(Operator.name == name.strip())).first()
+        nobody = operator is None and session.exec(select(Operator.id).limit(1)).first() is None
     stored = operator.pin_hash if operator is not None and operator.active else _DUMMY_HASH
     if not pin_matches(pin, stored) or operator is None or not operator.active:
+        if nobody:
+            raise NoOperators("No operator exists yet; add one with `pos operator add NAME --role admin`.")
         raise Refused("Wrong name or PIN.")
     return operator
 

@@ -84,7 +84,15 @@ class LoginScreen(PosScreen):
         pin.value = ""
         pin.focus()
         self.app.bell()
-        self.say(self._("Wrong name or PIN.") if isinstance(error, Refused) else str(error), error=True)
+        from pos.db.operators import NoOperators  # loaded by now: the login ran
+
+        if isinstance(error, NoOperators):
+            text = self._("No operator exists yet; add one with `pos operator add NAME --role admin`.")
+        elif isinstance(error, Refused):
+            text = self._("Wrong name or PIN.")
+        else:
+            text = str(error)
+        self.say(text, error=True)
 
     def _logged_in(self, result: tuple[Operator, LoginShift]) -> None:
         from pos.screens.shift import ShiftCloseScreen, ShiftOpenScreen

@@ -70,3 +70,13 @@ def test_demo_adds_admin_and_cashier_once(rt) -> None:
     assert {(o.name, o.role) for o in list_operators(rt)} == {("admin", "admin"), ("kasse", "cashier")}
     assert login(rt, "admin", "1234").role == "admin"
     assert login(rt, "kasse", "0000").role == "cashier"
+
+
+def test_login_on_an_empty_database_says_how_to_add_an_operator(rt) -> None:
+    from pos.db.operators import NoOperators
+
+    with pytest.raises(NoOperators, match="pos operator add"):
+        login(rt, "admin", "1234")
+    add_operator(rt, "kim", "cashier", "0000")
+    with pytest.raises(Refused, match="^Wrong name or PIN.$"):
+        login(rt, "admin", "1234")

@@ -60,3 +60,16 @@ async def test_another_cashiers_open_shift_blocks_a_cashier_but_an_admin_closes_
     with transaction(shop.engine) as session:
         shift = session.exec(select(Shift)).one()
     assert (shift.counted_cents, shift.closed_at is not None) == (5000, True)
+
+
+async def test_a_database_without_operators_says_how_to_add_one(shop) -> None:
+    from sqlmodel import delete
+
+    from pos.db.models import Operator
+
+    with transaction(shop.engine) as session:
+        session.exec(delete(Operator))
+    app = PosApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await keys(pilot, *"admin", "enter", *"1234", "enter")
+        assert message(pilot) == "No operator exists yet; add one with `pos operator add NAME --role admin`."

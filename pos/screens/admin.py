@@ -40,7 +40,7 @@ from pos.domain.clock import business_day, business_day_bounds, parse_date, pars
 from pos.domain.money import parse_amount, parse_rate
 from pos.domain.repeat import limit_json, parse_repeat
 from pos.errors import PosError
-from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField
+from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, reset_table
 from pos.screens.base import footer
 from pos.screens.ticket_detail import payment_words, repeat_dialog, repeat_words
 
@@ -215,29 +215,6 @@ class AdminScreen(BackOfficeScreen):
             self.action_back()
             return
         self.sub_title = _("Admin")
-        articles = self.query_one("#article-table", DataTable)
-        for key, label in (
-            ("id", _("ID")),
-            ("name", _("Article")),
-            ("price", _("Price")),
-            ("sold", _("Sold")),
-            ("limit", _("Limit")),
-            ("left", _("Left")),
-            ("repeat", _("Repeat")),
-        ):
-            articles.add_column(label, key=key)
-        promos = self.query_one("#promo-table", DataTable)
-        for key, label in (
-            ("code", _("Code")),
-            ("value", _("Value")),
-            ("uses", _("Uses")),
-            ("used", _("Used")),
-            ("left", _("Left")),
-            ("unlocks", _("Unlocks")),
-            ("applies", _("Applies to")),
-            ("valid", _("Valid until")),
-        ):
-            promos.add_column(label, key=key)
         today = business_day(self.rt.now(), self.rt.config.venue.zone, self.rt.config.venue.day_start_minutes)
         self.query_one("#report-from", Input).value = today.isoformat()
         self.query_one("#report-to", Input).value = today.isoformat()
@@ -297,7 +274,18 @@ class AdminScreen(BackOfficeScreen):
         self.articles = articles
         table = self.query_one("#article-table", DataTable)
         row = table.cursor_row
-        table.clear()
+        reset_table(
+            table,
+            [
+                ("id", _("ID")),
+                ("name", _("Article")),
+                ("price", _("Price")),
+                ("sold", _("Sold")),
+                ("limit", _("Limit")),
+                ("left", _("Left")),
+                ("repeat", _("Repeat")),
+            ],
+        )
         for article in articles:
             left = remaining(article)
             table.add_row(
@@ -421,8 +409,21 @@ class AdminScreen(BackOfficeScreen):
         self.call_service(list_promos, self.rt, done=self.show_promos, group="promos")
 
     def show_promos(self, promos: list[dict[str, Any]]) -> None:
+        _ = self._
         table = self.query_one("#promo-table", DataTable)
-        table.clear()
+        reset_table(
+            table,
+            [
+                ("code", _("Code")),
+                ("value", _("Value")),
+                ("uses", _("Uses")),
+                ("used", _("Used")),
+                ("left", _("Left")),
+                ("unlocks", _("Unlocks")),
+                ("applies", _("Applies to")),
+                ("valid", _("Valid until")),
+            ],
+        )
         for promo in promos:
             if promo["amount_cents"] is not None:
                 value = "-" + self.lang.money(promo["amount_cents"])

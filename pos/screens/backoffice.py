@@ -6,13 +6,14 @@ and the CLI correct data the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
 from pos.screens.base import PosModal, PosScreen
 
@@ -70,6 +71,13 @@ class BackOffice:
 
 class BackOfficeScreen(BackOffice, PosScreen):
     pass
+
+
+def reset_table(table: DataTable[Any], columns: Sequence[tuple[str, str]]) -> None:
+    """Empty the table, columns included: a refill then sizes every column to its new content."""
+    table.clear(columns=True)
+    for key, label in columns:
+        table.add_column(label, key=key)
 
 
 class BackOfficeDialog(PosModal):
@@ -157,8 +165,7 @@ class FormDialog(BackOfficeDialog):
                 yield Button(self._(self.ok), id="ok", variant="primary")
 
     def on_mount(self) -> None:
-        first = self.query(".dialog-title ~ VerticalScroll > *").exclude("Label").first()
-        first.focus()
+        self.query_one(f"#field-{self.fields[0].key}").focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from pos.db.backoffice import OrderHit, find_orders, reprint, resend
 from pos.db.sales import cancel_order, get_order
 from pos.errors import PosError
-from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog
+from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, reset_table
 from pos.screens.base import footer
 from pos.screens.ticket_detail import payment_words
 
@@ -94,20 +94,6 @@ class OrdersScreen(BackOfficeScreen):
     def on_mount(self) -> None:
         _ = self._
         self.sub_title = _("Orders")
-        hits = self.query_one("#hits", DataTable)
-        hits.add_column(_("Order"), key="id")
-        hits.add_column(_("Time"), key="at")
-        hits.add_column(_("Status"), key="status")
-        hits.add_column(_("Customer"), key="customer")
-        hits.add_column(_("Tickets"), key="tickets")
-        hits.add_column(_("Total"), key="total")
-        lines = self.query_one("#lines", DataTable)
-        lines.add_column(_("Article"), key="article")
-        lines.add_column(_("Qty"), key="qty")
-        lines.add_column(_("Price"), key="price")
-        lines.add_column(_("Discount"), key="discount")
-        lines.add_column(_("Amount"), key="amount")
-        lines.add_column(_("Ticket code"), key="code")
         self.query_one("#search", Input).focus()
         if self.query_text:
             self.search(self.query_text)
@@ -146,11 +132,21 @@ class OrdersScreen(BackOfficeScreen):
         if self.query_text:
             self.call_service(find_orders, self.rt, self.query_text, done=self.show_hits)
 
-    def show_hits(self, hits: list[OrderHit]) -> None:
+    def show_hits(self, hits: list[OrderHit], *, announce: bool = True) -> None:
         _ = self._
         self.hits = hits
         table = self.query_one("#hits", DataTable)
-        table.clear()
+        reset_table(
+            table,
+            [
+                ("id", _("Order")),
+                ("at", _("Time")),
+                ("status", _("Status")),
+                ("customer", _("Customer")),
+                ("tickets", _("Tickets")),
+                ("total", _("Total")),
+            ],
+        )
         for hit in hits:
             table.add_row(
                 f"#{hit.id}",
@@ -165,7 +161,10 @@ class OrdersScreen(BackOfficeScreen):
             self.show_order(None)
             self.say(_("No order matches {query!r}.").format(query=self.query_text), error=True)
             return
-        self.say(self.lang.ngettext("{n} order found.", "{n} orders found.", len(hits)).format(n=len(hits)))
+        if announce:
+            self.say(
+                self.lang.ngettext("{n} order found.", "{n} orders found.", len(hits)).format(n=len(hits))
+            )
         table.focus()
         self.load_order(hits[0].id)
 
@@ -191,7 +190,7 @@ class OrdersScreen(BackOfficeScreen):
 
     def _refreshed(self, hits: list[OrderHit]) -> None:
         order_id = self.order["id"] if self.order else None
-        self.show_hits(hits)
+        self.show_hits(hits, announce=False)
         if order_id is not None:
             table = self.query_one("#hits", DataTable)
             for index, hit in enumerate(hits):
@@ -209,7 +208,17 @@ class OrdersScreen(BackOfficeScreen):
         lang = self.lang
         self.order = order
         lines = self.query_one("#lines", DataTable)
-        lines.clear()
+        reset_table(
+            lines,
+            [
+                ("article", _("Article")),
+                ("qty", _("Qty")),
+                ("price", _("Price")),
+                ("discount", _("Discount")),
+                ("amount", _("Amount")),
+                ("code", _("Ticket code")),
+            ],
+        )
         title = self.query_one("#order-title", Static)
         if order is None:
             title.update("")

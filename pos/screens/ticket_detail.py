@@ -22,7 +22,7 @@ from pos.db.redemption import Selection, protocol_delete, reset, set_repeat
 from pos.domain.repeat import parse_repeat
 from pos.errors import PosError
 from pos.i18n import Language
-from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField
+from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, reset_table
 from pos.screens.base import footer
 
 ADMIN_ACTIONS = frozenset({"delete_entry", "reset", "reset_full", "repeat"})
@@ -140,10 +140,6 @@ class TicketDetailScreen(BackOfficeScreen):
     def on_mount(self) -> None:
         _ = self._
         self.sub_title = _("Ticket")
-        table = self.query_one("#protocol", ProtocolTable)
-        table.add_column(_("No."), key="id")
-        table.add_column(_("Time"), key="at")
-        table.add_column(_("Gate"), key="gate")
         if self.code:
             self.load(self.code)
         else:
@@ -229,8 +225,9 @@ class TicketDetailScreen(BackOfficeScreen):
         return table
 
     def show_protocol(self, ticket: dict[str, Any]) -> None:
+        _ = self._
         table = self.query_one("#protocol", ProtocolTable)
-        table.clear()
+        reset_table(table, [("id", _("No.")), ("at", _("Time")), ("gate", _("Gate"))])
         for entry in ticket["protocol"]:
             at = parse_local(entry["at"])
             table.add_row(

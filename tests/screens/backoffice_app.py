@@ -32,12 +32,12 @@ def screen_text(app: App[Any]) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def wait_until(pilot: Pilot[Any], condition: Any, *, seconds: float = 5.0) -> None:
+async def wait_until(pilot: Pilot[Any], condition: Any, *, seconds: float = 10.0) -> None:
     for _ in range(int(seconds / 0.01)):
         if condition():
             return
         await pilot.pause(0.01)
-    raise AssertionError("the screen did not get there in time")
+    raise AssertionError(f"the screen did not get there in time; it shows:\n{screen_text(pilot.app)}")
 
 
 async def scan(pilot: Pilot[Any], code: str, *, type_it: bool = False) -> None:

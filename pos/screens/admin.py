@@ -40,6 +40,7 @@ from pos.domain.clock import business_day, business_day_bounds, parse_date, pars
 from pos.domain.money import parse_amount, parse_rate
 from pos.domain.repeat import limit_json, parse_repeat
 from pos.errors import PosError
+from pos.i18n import N_
 from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, reset_table
 from pos.screens.base import footer
 from pos.screens.ticket_detail import payment_words, repeat_dialog, repeat_words
@@ -125,19 +126,19 @@ class AdminScreen(BackOfficeScreen):
     """
 
     BINDINGS = [
-        Binding("f1", "tab('articles')", "Articles"),
-        Binding("f2", "tab('promos')", "Promos"),
-        Binding("f3", "tab('export')", "Export"),
-        Binding("f4", "tab('reports')", "Reports"),
-        Binding("f5", "set_limit", "Set limit"),
-        Binding("f6", "repeat", "Repeat options"),
-        Binding("f7", "reset_article", "Reset protocols"),
-        Binding("f5", "add_promo", "Add code"),
-        Binding("f6", "generate_promos", "Generate"),
-        Binding("f5", "export", "Export"),
-        Binding("f5", "refresh_reports", "Show"),
-        Binding("f9", "ticket", "Ticket"),
-        Binding("escape", "back", "Back"),
+        Binding("f1", "tab('articles')", N_("Tabs"), key_display="F1-4"),
+        Binding("f2", "tab('promos')", show=False),
+        Binding("f3", "tab('export')", show=False),
+        Binding("f4", "tab('reports')", show=False),
+        Binding("f5", "set_limit", N_("Limit"), key_display="F5"),
+        Binding("f6", "repeat", N_("Repeat"), key_display="F6"),
+        Binding("f7", "reset_article", N_("Reset"), key_display="F7"),
+        Binding("f5", "add_promo", N_("Add"), key_display="F5"),
+        Binding("f6", "generate_promos", N_("Generate"), key_display="F6"),
+        Binding("f5", "export", N_("Export"), key_display="F5"),
+        Binding("f5", "refresh_reports", N_("Show"), key_display="F5"),
+        Binding("f9", "ticket", N_("Ticket"), key_display="F9"),
+        Binding("escape", "back", N_("Back"), key_display="Esc"),
     ]
 
     def __init__(self, *, tab: str = "articles") -> None:
@@ -471,7 +472,7 @@ class AdminScreen(BackOfficeScreen):
         )
 
     def action_generate_promos(self) -> None:
-        dialog = FormDialog(self._("Generate promo codes"), self.promo_fields(batch=True), ok="Generate")
+        dialog = FormDialog(self._("Generate promo codes"), self.promo_fields(batch=True), ok=N_("Generate"))
         self.app.push_screen(dialog, self._generate_promos)
 
     def promo_options(self, answers: dict[str, Any]) -> dict[str, Any]:

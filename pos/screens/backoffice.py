@@ -15,7 +15,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
-from pos.screens.base import PosModal, PosScreen
+from pos.i18n import N_
+from pos.screens.base import PosModal, PosScreen, footer
 
 DIALOG_CSS = """
 BackOfficeDialog {
@@ -88,8 +89,8 @@ class ConfirmDialog(BackOfficeDialog):
     """Yes or no; dismisses with True only on an explicit yes."""
 
     BINDINGS = [
-        Binding("escape", "answer(False)", "No"),
-        Binding("f2", "answer(True)", "Yes", key_display="F2"),
+        Binding("escape", "answer(False)", N_("No"), key_display="Esc"),
+        Binding("f2", "answer(True)", N_("Yes"), key_display="F2"),
     ]
 
     def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
@@ -104,6 +105,7 @@ class ConfirmDialog(BackOfficeDialog):
             with Horizontal(classes="buttons"):
                 yield Button(self._(self.no), id="no")
                 yield Button(self._(self.yes), id="yes", variant="error")
+        yield footer()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -132,8 +134,8 @@ class FormDialog(BackOfficeDialog):
     """A few fields; dismisses with {key: str | bool} on OK (F2, or Enter in the last input), None on Escape."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("f2", "ok", "OK", key_display="F2"),
+        Binding("escape", "cancel", N_("Cancel"), key_display="Esc"),
+        Binding("f2", "ok", N_("OK"), key_display="F2"),
     ]
 
     def __init__(self, title: str, fields: list[FormField], *, ok: str = "OK") -> None:
@@ -163,6 +165,7 @@ class FormDialog(BackOfficeDialog):
             with Horizontal(classes="buttons"):
                 yield Button(self._("Cancel"), id="cancel")
                 yield Button(self._(self.ok), id="ok", variant="primary")
+        yield footer()
 
     def on_mount(self) -> None:
         self.query_one(f"#field-{self.fields[0].key}").focus()

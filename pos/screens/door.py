@@ -26,7 +26,7 @@ from textual.widgets import Header, Static
 from pos.db.backoffice import DoorScan, door_scan, gate_counts
 from pos.domain.clock import business_day
 from pos.errors import PosError
-from pos.i18n import Language
+from pos.i18n import N_, Language
 from pos.screens.backoffice import BackOfficeScreen
 from pos.screens.base import footer
 
@@ -80,9 +80,9 @@ class DoorScreen(BackOfficeScreen):
     """
 
     BINDINGS = [
-        Binding("f3", "ticket", "Ticket"),
-        Binding("f4", "sound", "Sound"),
-        Binding("escape", "clear_or_back", "Back"),
+        Binding("f3", "ticket", N_("Ticket"), key_display="F3"),
+        Binding("f4", "sound", N_("Sound"), key_display="F4"),
+        Binding("escape", "clear_or_back", N_("Back"), key_display="Esc"),
         Binding("backspace", "erase", show=False),
     ]
 

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from pos.db.backoffice import OrderHit, find_orders, reprint, resend
 from pos.db.sales import cancel_order, get_order
 from pos.errors import PosError
+from pos.i18n import N_
 from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, reset_table
 from pos.screens.base import footer
 from pos.screens.ticket_detail import payment_words
@@ -60,12 +61,12 @@ class OrdersScreen(BackOfficeScreen):
     """
 
     BINDINGS = [
-        Binding("f2", "cancel_order", "Cancel order"),
-        Binding("f3", "ticket", "Ticket"),
-        Binding("f8", "reprint", "Reprint"),
-        Binding("f9", "resend", "Resend"),
-        Binding("f4", "search", "Find"),
-        Binding("escape", "back", "Back"),
+        Binding("f2", "cancel_order", N_("Cancel order"), key_display="F2"),
+        Binding("f3", "ticket", N_("Ticket"), key_display="F3"),
+        Binding("f8", "reprint", N_("Reprint"), key_display="F8"),
+        Binding("f9", "resend", N_("Resend"), key_display="F9"),
+        Binding("f4", "search", N_("Find"), key_display="F4"),
+        Binding("escape", "back", N_("Back"), key_display="Esc"),
     ]
 
     def __init__(self, *, query: str = "") -> None:
@@ -288,7 +289,7 @@ class OrdersScreen(BackOfficeScreen):
             if yes:
                 self.call_service(cancel_order, self.rt, order_id, done=self._cancelled)
 
-        self.app.push_screen(ConfirmDialog(question, yes="Cancel order", no="Keep it"), answered)
+        self.app.push_screen(ConfirmDialog(question, yes=N_("Cancel order"), no=N_("Keep it")), answered)
 
     def _cancelled(self, order: Any) -> None:
         self.say(self._("Order #{id} cancelled.").format(id=order.id))

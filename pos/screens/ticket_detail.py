@@ -21,7 +21,7 @@ from pos.db.backoffice import TicketDetail, reprint, resend, ticket_detail
 from pos.db.redemption import Selection, protocol_delete, reset, set_repeat
 from pos.domain.repeat import parse_repeat
 from pos.errors import PosError
-from pos.i18n import Language
+from pos.i18n import N_, Language
 from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, reset_table
 from pos.screens.base import footer
 
@@ -68,7 +68,7 @@ def validity_words(lang: Language, ticket: dict[str, Any]) -> str:
 
 class ProtocolTable(DataTable[str]):
     BINDINGS = [
-        Binding("delete", "screen.delete_entry", "Delete", key_display="Del"),
+        Binding("delete", "screen.delete_entry", N_("Delete"), key_display="Del"),
     ]
 
 
@@ -109,13 +109,13 @@ class TicketDetailScreen(BackOfficeScreen):
     """
 
     BINDINGS = [
-        Binding("f5", "reset", "Reset"),
-        Binding("f6", "reset_full", "Undo all"),
-        Binding("f7", "repeat", "Repeat"),
-        Binding("f8", "reprint", "Reprint"),
-        Binding("f9", "resend", "Resend"),
-        Binding("f10", "order", "Order"),
-        Binding("escape", "back", "Back"),
+        Binding("f5", "reset", N_("Reset"), key_display="F5"),
+        Binding("f6", "reset_full", N_("Undo entry"), key_display="F6"),
+        Binding("f7", "repeat", N_("Repeat"), key_display="F7"),
+        Binding("f8", "reprint", N_("Reprint"), key_display="F8"),
+        Binding("f9", "resend", N_("Resend"), key_display="F9"),
+        Binding("f10", "order", N_("Order"), key_display="F10"),
+        Binding("escape", "back", N_("Back"), key_display="Esc"),
     ]
 
     def __init__(self, code: str = "") -> None:

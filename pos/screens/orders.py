@@ -19,7 +19,7 @@ from pos.db.backoffice import OrderHit, find_orders, reprint, resend
 from pos.db.sales import cancel_order, get_order
 from pos.errors import PosError
 from pos.i18n import N_
-from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, reset_table
+from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, print_problem, reset_table
 from pos.screens.base import footer
 from pos.screens.ticket_detail import payment_words
 
@@ -311,7 +311,7 @@ class OrdersScreen(BackOfficeScreen):
         self.call_service(reprint, self.rt, self.order["id"], done=self._printed)
 
     def _printed(self, outcome: Any) -> None:
-        problem = outcome.summary()
+        problem = print_problem(self.lang, outcome)
         if problem:
             self.show_error(PosError(problem))
         else:

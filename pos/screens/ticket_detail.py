@@ -22,7 +22,14 @@ from pos.db.redemption import Selection, protocol_delete, reset, set_repeat
 from pos.domain.repeat import parse_repeat
 from pos.errors import PosError
 from pos.i18n import N_, Language
-from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, reset_table
+from pos.screens.backoffice import (
+    BackOfficeScreen,
+    ConfirmDialog,
+    FormDialog,
+    FormField,
+    print_problem,
+    reset_table,
+)
 from pos.screens.base import footer
 
 ADMIN_ACTIONS = frozenset({"delete_entry", "reset", "reset_full", "repeat"})
@@ -362,7 +369,7 @@ class TicketDetailScreen(BackOfficeScreen):
         self.call_service(reprint, self.rt, self.detail.order["id"], [self.code], done=self._printed)
 
     def _printed(self, outcome: Any) -> None:
-        problem = outcome.summary()
+        problem = print_problem(self.lang, outcome)
         if problem:
             self.show_error(PosError(problem))
         else:

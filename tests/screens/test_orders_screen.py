@@ -83,3 +83,18 @@ async def test_enter_on_a_ticket_line_opens_the_ticket(sqlite_rt) -> None:
         assert app.screen.code == first[1].code
         await pilot.press("escape")
         assert isinstance(app.screen, OrdersScreen)
+
+
+async def test_reprint_failure_is_told_and_can_be_tried_again(sqlite_url, clock) -> None:
+    from pos.runtime import Runtime
+    from tests.conftest import test_config
+
+    config = test_config(printer={"kind": "network", "host": "127.0.0.1", "port": 1, "timeout": 0.5})
+    rt = Runtime(config=config, database_url=sqlite_url, operator="tester", clock=clock)
+    first, _second = two_orders(rt)
+    app = HostApp(rt, OrdersScreen(query=str(first[0].order_id)), role="cashier")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await found(pilot, first[0].order_id)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: "F8 tries again." in screen_text(app))
+    rt.engine.dispose()

@@ -15,7 +15,7 @@ from pos.db.redemption import ScanResult
 from pos.domain.redemption import Reason
 from pos.domain.ticket_code import make_code
 from pos.i18n import language
-from pos.screens.door import DoorScreen, reason_text
+from pos.screens.door import DoorScreen, entry_text, reason_text
 from tests.conftest import TEST_SECRET
 from tests.factories import issue_tickets, ticket_article
 from tests.screens.backoffice_app import HostApp, scan, screen_text, wait_until
@@ -169,3 +169,37 @@ def test_every_reason_has_words(code: str) -> None:
             assert words and "_" not in words and words != reason.value
         texts.add(reason_text(lang, DoorScan(result), 300))
     assert len(texts) == len(Reason) - 1  # already_redeemed and already_today both say "already used"
+
+
+def test_reasons_and_entries_speak_german() -> None:
+    de, en = language("de"), language("en")
+    at = datetime(2026, 12, 31, 20, 0, tzinfo=UTC)
+    for reason in Reason:
+        result = ScanResult(
+            False,
+            reason.value,
+            1,
+            "1",
+            at,
+            "north",
+            ticket_id=1,
+            allowed_entries=3,
+            previous_at=at - timedelta(minutes=18),
+            previous_gate="Nord",
+        )
+        assert reason_text(de, DoorScan(result), 300) != reason_text(en, DoorScan(result), 300)
+    accepted = DoorScan(ScanResult(True, None, 3, "1", at, "north", ticket_id=1, allowed_entries=10))
+    assert entry_text(de, accepted) == "Einlass 3 von 10"
+    used = ScanResult(
+        False,
+        "already_today",
+        1,
+        "1",
+        at,
+        "north",
+        ticket_id=1,
+        allowed_entries=None,
+        previous_at=at - timedelta(minutes=18),
+        previous_gate="Nord",
+    )
+    assert reason_text(de, DoorScan(used), 300) == "bereits benutzt heute um 20:42 an Eingang Nord"

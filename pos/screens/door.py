@@ -245,7 +245,8 @@ class DoorScreen(BackOfficeScreen):
         _ = self._
         width = max(self.query_one("#scans", Static).content_region.width, 40)
         header = (_("Time"), _("Result"), _("Entry or reason"), _("Holder"), _("Article"))
-        rows = [header_line(header, width)]
+        widths = column_widths(width, max(len(_("ACCEPT")), len(_("REJECT")), len(header[1])))
+        rows = [header_line(header, widths)]
         for scan in self.recent:
             result = scan.result
             if result.accepted:
@@ -261,7 +262,7 @@ class DoorScreen(BackOfficeScreen):
                 result.holder or scan.customer or "",
                 result.article or "",
             )
-            rows.append(scan_line(cells, width, style))
+            rows.append(scan_line(cells, widths, style))
         self.query_one("#scans", Static).update(Text("\n").join(rows), layout=False)
 
     # --- actions ----------------------------------------------------------------------------------------
@@ -282,27 +283,26 @@ class DoorScreen(BackOfficeScreen):
 # --- the last scans -----------------------------------------------------------------------------------
 
 TIME_WIDTH = 8
-MARK_WIDTH = 8
+Widths = tuple[int, int, int, int, int]
 
 
-def column_widths(width: int) -> tuple[int, int, int, int, int]:
-    """Time and result fixed; the rest shared 3:2:2 between reason, holder and article."""
-    rest = max(width - TIME_WIDTH - MARK_WIDTH - 4, 12)
+def column_widths(width: int, mark_width: int) -> Widths:
+    """Time and result as wide as their words; the rest shared 3:2:2 between reason, holder and article."""
+    rest = max(width - TIME_WIDTH - mark_width - 4, 12)
     detail = rest * 3 // 7
     holder = rest * 2 // 7
-    return TIME_WIDTH, MARK_WIDTH, detail, holder, rest - detail - holder
+    return TIME_WIDTH, mark_width, detail, holder, rest - detail - holder
 
 
 def fit(text: str, width: int) -> str:
     return text.ljust(width) if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def header_line(cells: tuple[str, ...], width: int) -> Text:
-    return Text(" ".join(fit(c, w) for c, w in zip(cells, column_widths(width), strict=True)), style="bold")
+def header_line(cells: tuple[str, ...], widths: Widths) -> Text:
+    return Text(" ".join(fit(c, w) for c, w in zip(cells, widths, strict=True)), style="bold")
 
 
-def scan_line(cells: tuple[str, ...], width: int, mark_style: str) -> Text:
-    widths = column_widths(width)
+def scan_line(cells: tuple[str, ...], widths: Widths, mark_style: str) -> Text:
     line = Text(fit(cells[0], widths[0]) + " ")
     line.append(fit(cells[1], widths[1]), style=mark_style)
     line.append(" " + " ".join(fit(c, w) for c, w in zip(cells[2:], widths[2:], strict=True)))

@@ -23,8 +23,7 @@ CARD = "10er-Karte Sauna"
 SILVESTER = "Silvester 2026/2027 31.12.2026"
 
 
-@pytest.fixture
-def door_shop(shop, clock):
+def with_used_tickets(shop, clock):
     """A 10-ride card used twice (at 19:12 and 20:42) and a single-use ticket used at 20:42."""
     card = issue_tickets(shop, CARD, holder_name="Erika Mustermann")[0]
     single = issue_tickets(shop, SILVESTER, holder_name="Max Muster")[0]
@@ -37,6 +36,11 @@ def door_shop(shop, clock):
     clock.now = start
     shop.codes = {"card": card.code, "single": single.code}
     return shop
+
+
+@pytest.fixture
+def door_shop(shop, clock):
+    return with_used_tickets(shop, clock)
 
 
 async def at_the_door(pilot: Pilot, *codes: str) -> None:
@@ -61,6 +65,15 @@ def test_door_reject(snap_compare, door_shop, size) -> None:
         await at_the_door(pilot, door_shop.codes["card"], door_shop.codes["single"])
 
     assert snap_compare(PosApp(door_shop), terminal_size=size, run_before=run_before)
+
+
+def test_door_reject_in_german(snap_compare, make_shop, clock) -> None:
+    german = with_used_tickets(make_shop("de"), clock)
+
+    async def run_before(pilot: Pilot) -> None:
+        await at_the_door(pilot, german.codes["card"], german.codes["single"])
+
+    assert snap_compare(PosApp(german), terminal_size=(80, 24), run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES)

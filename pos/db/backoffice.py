@@ -46,7 +46,13 @@ def door_scan(rt: Runtime, scanned: str, *, gate: str | None = None) -> DoorScan
         return DoorScan(result)
     with read_snapshot(rt.engine) as connection:
         row = connection.execute(
-            select(Ticket.valid_from, Ticket.valid_until, Ticket.event_date, Customer.name, Customer.birthday)
+            select(
+                col(Ticket.valid_from),
+                col(Ticket.valid_until),
+                col(Ticket.event_date),
+                col(Customer.name),
+                col(Customer.birthday),
+            )
             .select_from(Ticket)
             .join(Order, col(Order.id) == col(Ticket.order_id))
             .outerjoin(Customer, col(Customer.id) == col(Order.customer_id))
@@ -139,7 +145,7 @@ def find_orders(rt: Runtime, text: str, *, limit: int = ORDER_HITS) -> list[Orde
             select(func.count()).select_from(Ticket).where(col(Ticket.order_id) == col(Order.id))
         ).scalar_subquery()
         rows = session.execute(
-            select(Order, Customer.name, Customer.email, tickets)
+            select(Order, col(Customer.name), col(Customer.email), tickets)
             .outerjoin(Customer, col(Customer.id) == col(Order.customer_id))
             .where(condition)
             .order_by(col(Order.created_at).desc(), col(Order.id).desc())

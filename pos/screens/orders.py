@@ -143,9 +143,9 @@ class OrdersScreen(BackOfficeScreen):
                 ("id", _("Order")),
                 ("at", _("Time")),
                 ("status", _("Status")),
-                ("customer", _("Customer")),
-                ("tickets", _("Tickets")),
                 ("total", _("Total")),
+                ("tickets", _("Tickets")),
+                ("customer", _("Customer")),
             ],
         )
         for hit in hits:
@@ -153,9 +153,9 @@ class OrdersScreen(BackOfficeScreen):
                 f"#{hit.id}",
                 self.lang.datetime(hit.created_at),
                 self.status_text(hit.status),
-                " · ".join(part for part in (hit.customer, hit.email) if part),
-                str(hit.tickets),
                 self.lang.money(hit.total_cents),
+                str(hit.tickets),
+                " · ".join(part for part in (hit.customer, hit.email) if part),
                 key=str(hit.id),
             )
         if not hits:

@@ -133,7 +133,7 @@ class AdminScreen(BackOfficeScreen):
         Binding("f5", "set_limit", N_("Limit"), key_display="F5"),
         Binding("f6", "repeat", N_("Repeat"), key_display="F6"),
         Binding("f7", "reset_article", N_("Reset"), key_display="F7"),
-        Binding("f5", "add_promo", N_("Add"), key_display="F5"),
+        Binding("f5", "add_promo", N_("New code"), key_display="F5"),
         Binding("f6", "generate_promos", N_("Generate"), key_display="F6"),
         Binding("f5", "export", N_("Export"), key_display="F5"),
         Binding("f5", "refresh_reports", N_("Show"), key_display="F5"),

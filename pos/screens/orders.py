@@ -95,6 +95,8 @@ class OrdersScreen(BackOfficeScreen):
     def on_mount(self) -> None:
         _ = self._
         self.sub_title = _("Orders")
+        self.show_hits_header()
+        self.show_order(None)
         self.query_one("#search", Input).focus()
         if self.query_text:
             self.search(self.query_text)
@@ -133,9 +135,8 @@ class OrdersScreen(BackOfficeScreen):
         if self.query_text:
             self.call_service(find_orders, self.rt, self.query_text, done=self.show_hits)
 
-    def show_hits(self, hits: list[OrderHit], *, announce: bool = True) -> None:
+    def show_hits_header(self) -> DataTable[Any]:
         _ = self._
-        self.hits = hits
         table = self.query_one("#hits", DataTable)
         reset_table(
             table,
@@ -148,6 +149,12 @@ class OrdersScreen(BackOfficeScreen):
                 ("customer", _("Customer")),
             ],
         )
+        return table
+
+    def show_hits(self, hits: list[OrderHit], *, announce: bool = True) -> None:
+        _ = self._
+        self.hits = hits
+        table = self.show_hits_header()
         for hit in hits:
             table.add_row(
                 f"#{hit.id}",

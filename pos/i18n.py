@@ -11,9 +11,9 @@ entries in `pos.po`, run it again and commit both `pos.po` and `pos.mo`.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 from dataclasses import dataclass
-from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -73,18 +73,18 @@ class Language:
 
         return format_decimal(Decimal(cents) / 100, format="0.00", locale=self.babel_locale)
 
-    def datetime(self, at: datetime, style: str = "short") -> str:
+    def datetime(self, at: dt.datetime, style: str = "short") -> str:
         """An instant in the venue's time zone: '31.12.26, 21:00' (de) or '31/12/2026, 21:00' (en)."""
         from babel.dates import format_datetime
 
         return format_datetime(at, style, tzinfo=self.zone, locale=self.babel_locale)
 
-    def date(self, day: date, style: str = "medium") -> str:
+    def date(self, day: dt.date, style: str = "medium") -> str:
         from babel.dates import format_date
 
         return format_date(day, style, locale=self.babel_locale)
 
-    def time(self, at: datetime, style: str = "short") -> str:
+    def time(self, at: dt.datetime, style: str = "short") -> str:
         from babel.dates import format_time
 
         return format_time(at, style, tzinfo=self.zone, locale=self.babel_locale)

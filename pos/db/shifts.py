@@ -115,7 +115,7 @@ def close_shift(rt: Runtime, shift_id: int, counted_cents: int) -> ZReport:
     if counted_cents < 0:
         raise Refused("The counted cash cannot be negative.")
     with transaction(rt.engine) as session:
-        closed = session.exec(  # type: ignore[call-overload]
+        closed = session.exec(
             update(Shift)
             .where(col(Shift.id) == shift_id, col(Shift.closed_at).is_(None))
             .values(closed_at=rt.now(), counted_cents=counted_cents)

@@ -45,7 +45,7 @@ class OrderScreen(PosModal):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("reprint", "cancel_order"):
-            return self.order["status"] != "cancelled"
+            return bool(self.order["status"] != "cancelled")
         return True
 
     def show_order(self) -> None:

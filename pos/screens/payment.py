@@ -24,7 +24,7 @@ from pos.i18n import N_
 from pos.screens.base import PAYMENT_NAMES, PosModal, PosScreen, footer
 from pos.screens.printing import describe_print
 from pos.screens.sale import Cart
-from pos.screens.widgets import _fit
+from pos.screens.widgets import fit
 
 if TYPE_CHECKING:
     from pos.db.mail import SendOutcome
@@ -228,12 +228,12 @@ class PaymentScreen(PosScreen):
         width = max(10, table.size.width - 16)
         for line in self.quote.lines:
             name = line.name if line.quantity == 1 else f"{line.quantity} × {line.name}"
-            article = Text(_fit(name, width))
+            article = Text(fit(name, width))
             amount = Text(self.lang.money(line.total_cents), justify="right", style="bold")
             if line.discount_cents:
                 saved = self.lang.money(-line.discount_cents * line.quantity)
                 price = self.lang.money(line.unit_price_cents * line.quantity)
-                article.append("\n" + _fit(f"  {line.promo_code} {saved}", width), "green")
+                article.append("\n" + fit(f"  {line.promo_code} {saved}", width), "green")
                 amount = Text.assemble((price, "strike dim"), "\n", amount, justify="right")
             table.add_row(article, amount, height=2 if line.discount_cents else 1)
         totals = self.quote.totals

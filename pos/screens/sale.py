@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -25,7 +26,10 @@ from pos.domain.ticket_code import looks_like_ticket_code
 from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.base import PosScreen, footer
-from pos.screens.widgets import ArticleGrid, Tile, _fit
+from pos.screens.widgets import ArticleGrid, Tile, fit
+
+if TYPE_CHECKING:
+    from pos.domain.cart_link import CartLink
 
 REFRESH_SECONDS = 5.0
 GROUP_KEYS = 8
@@ -169,11 +173,11 @@ class SaleScreen(PosScreen):
             self.say("")
             self.run_worker(_preload_payment, thread=True, exit_on_error=False, group="preload")
 
-    def visible(self, article: Article) -> bool:
+    def is_offered(self, article: Article) -> bool:
         return not article.hidden or article.id in self.unlocked
 
     def show_articles(self) -> None:
-        visible = [a for a in self.articles.values() if self.visible(a)]
+        visible = [a for a in self.articles.values() if self.is_offered(a)]
         self.groups = list(dict.fromkeys(a.shop_group for a in visible))
         self.group_index = min(self.group_index, max(len(self.groups) - 1, 0))
         search = self.query_one("#search", Input).value.strip().casefold()
@@ -293,7 +297,7 @@ class SaleScreen(PosScreen):
         article = self.articles.get(article_id)
         if article is None:
             return False
-        if not self.visible(article):
+        if not self.is_offered(article):
             return self.refuse(
                 self._("{name} is hidden; enter its unlock code first.").format(name=article.name)
             )
@@ -377,7 +381,7 @@ class SaleScreen(PosScreen):
             name = article.name
             table.add_row(
                 str(entry.quantity),
-                _fit(name, name_width),
+                fit(name, name_width),
                 Text(self.lang.money(amount), justify="right"),  # type: ignore[arg-type]
                 key=str(index),
             )
@@ -426,10 +430,10 @@ class SaleScreen(PosScreen):
 
         self.call_service(read_cart_link, self.rt, url, done=self._link_opened)
 
-    def _link_opened(self, link: object) -> None:
+    def _link_opened(self, link: CartLink) -> None:
         by_name = {article.name: article.id for article in self.articles.values()}
         entries = []
-        for line in link.lines:  # type: ignore[attr-defined]
+        for line in link.lines:
             article_id = line.article if isinstance(line.article, int) else by_name.get(line.article)
             if article_id is None or article_id not in self.articles:
                 self.refuse(
@@ -439,10 +443,10 @@ class SaleScreen(PosScreen):
             entries.append(CartEntry(article_id, line.quantity, line.valid_from, line.valid_until))
         self.cart = Cart(
             entries=entries,
-            link_id=link.id,  # type: ignore[attr-defined]
-            link_promo=link.promo,  # type: ignore[attr-defined]
-            customer_name=link.customer_name,  # type: ignore[attr-defined]
-            customer_email=link.customer_email,  # type: ignore[attr-defined]
+            link_id=link.id,
+            link_promo=link.promo,
+            customer_name=link.customer_name,
+            customer_email=link.customer_email,
         )
         self.unlocked = frozenset()
         self.say(self._("Cart link opened."), ok=True)

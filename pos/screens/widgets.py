@@ -164,12 +164,12 @@ class ArticleGrid(Widget, can_focus=True):
                 name_style = base + style("article-grid--sold-out") if tile.sold_out else base
                 top.append(" ", base)
                 top.append(key, base + style("article-grid--key"))
-                top.append(_fit(" " + ("* " if tile.unlocked else "") + tile.name, width - 2), name_style)
+                top.append(fit(" " + ("* " if tile.unlocked else "") + tile.name, width - 2), name_style)
                 left_style = base + style("article-grid--unlocked") if tile.unlocked else base
                 price = " " + tile.price
                 room = max(0, width - cell_len(price) - 1)
                 bottom.append(price, left_style)
-                bottom.append(_fit(tile.availability, room, right=True) + " ", base)
+                bottom.append(fit(tile.availability, room, right=True) + " ", base)
             lines += [top, bottom, Text("")]
         return Text("\n").join(lines[:-1])
 
@@ -177,7 +177,7 @@ class ArticleGrid(Widget, can_focus=True):
         self.refresh()
 
 
-def _fit(text: str, width: int, *, right: bool = False) -> str:
+def fit(text: str, width: int, *, right: bool = False) -> str:
     """Cut to `width` cells with an ellipsis, pad to exactly `width`."""
     if width <= 0:
         return ""

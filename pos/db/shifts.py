@@ -18,7 +18,8 @@ from sqlmodel import Session, col, func, select, update
 
 from pos.db import audit
 from pos.db.engine import transaction
-from pos.db.models import Operator, Order, OrderLine, Shift
+from pos.db.models import Operator, Order, Shift
+from pos.db.reports import sales_breakdown
 from pos.domain.clock import iso_local
 from pos.errors import NotFound, Refused
 from pos.runtime import Runtime
@@ -149,23 +150,7 @@ def _report(session: Session, shift_id: int) -> ZReport:
     operator = session.get(Operator, shift.operator_id)
     in_shift = col(Order.shift_id) == shift_id
     paid = (in_shift, col(Order.status) == "paid")
-    by_payment = session.exec(
-        select(Order.payment_method, func.count(), func.coalesce(func.sum(Order.total_cents), 0))
-        .where(*paid)
-        .group_by(col(Order.payment_method))
-        .order_by(col(Order.payment_method))
-    ).all()
-    by_group = session.exec(
-        select(
-            OrderLine.article_group,
-            func.coalesce(func.sum(OrderLine.quantity), 0),
-            func.coalesce(func.sum(OrderLine.total_cents), 0),
-        )
-        .join(Order, col(Order.id) == col(OrderLine.order_id))
-        .where(*paid)
-        .group_by(col(OrderLine.article_group))
-        .order_by(col(OrderLine.article_group))
-    ).all()
+    by_payment, by_group = sales_breakdown(session, paid)
     cash_taken, change = session.exec(
         select(func.coalesce(func.sum(Order.given_cents), 0), func.coalesce(func.sum(Order.change_cents), 0))
         .where(*paid)

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from pos.config import Config
 from pos.db.engine import transaction
-from pos.db.models import Article, Customer, Operator, Order, OrderLine, PrintJob, PromoCode, Shift, Ticket
+from pos.db.models import Article, Customer, Operator, Order, OrderLine, PrintJob, Shift, Ticket
 from pos.domain.order import PricedLine, vat_groups
 from pos.errors import NotFound, PosError, Refused
 from pos.printing.documents import (
@@ -221,26 +221,9 @@ def load_receipt_doc(session: Session, config: Config, order_id: int, *, reprint
     lines = list(
         session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(col(OrderLine.id)))
     )
-    promo_ids = {line.promo_code_id for line in lines if line.promo_code_id is not None}
-    codes = {
-        promo.id: promo.code
-        for promo in session.exec(select(PromoCode).where(col(PromoCode.id).in_(list(promo_ids))))
-    }
-    priced = [
-        PricedLine(
-            source=index,
-            article_id=line.article_id,
-            name=line.article_name,
-            group=line.article_group,
-            quantity=line.quantity,
-            unit_price_cents=line.unit_price_cents,
-            vat_bp=line.vat_bp,
-            is_ticket=False,
-            discount_cents=line.discount_cents,
-            promo_code=codes.get(line.promo_code_id) if line.promo_code_id else None,
-        )
-        for index, line in enumerate(lines)
-    ]
+    from pos.db.sales import priced_order_lines
+
+    priced = priced_order_lines(session, lines)
     return ReceiptDoc(
         letterhead=letterhead(config),
         order_id=order_id,

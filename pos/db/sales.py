@@ -556,8 +556,7 @@ def order_json(
         )
     code_by_line = {ticket.order_line_id: ticket.code for ticket in tickets}
     names = {line.article_id: line.article_name for line in lines}
-    promo_codes = _promo_codes(session, {line.promo_code_id for line in lines if line.promo_code_id})
-    priced = [_priced_line(index, line, promo_codes) for index, line in enumerate(lines)]
+    priced = priced_order_lines(session, lines)
     order_totals = totals(priced)
     return {
         "id": order_id,
@@ -585,6 +584,12 @@ def order_json(
         "unused_codes": list(unused_codes),
         "customer": _customer_json(session, order),
     }
+
+
+def priced_order_lines(session: Session, lines: list[OrderLine]) -> list[PricedLine]:
+    """Stored lines back as the domain's priced lines (discount per unit), for totals, VAT and receipts."""
+    promo_codes = _promo_codes(session, {line.promo_code_id for line in lines if line.promo_code_id})
+    return [_priced_line(index, line, promo_codes) for index, line in enumerate(lines)]
 
 
 def _priced_line(index: int, line: OrderLine, promo_codes: dict[int, str]) -> PricedLine:

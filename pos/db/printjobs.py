@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from pos.config import Config
 from pos.db.engine import transaction
-from pos.db.models import Article, Customer, Operator, Order, OrderLine, PrintJob, Shift, Ticket
+from pos.db.models import Article, Customer, Order, OrderLine, PrintJob, Ticket
 from pos.domain.order import PricedLine, vat_groups
 from pos.errors import NotFound, PosError, Refused
 from pos.printing.documents import (
@@ -261,40 +261,26 @@ def _merge_receipt_lines(lines: Sequence[PricedLine]) -> tuple[ReceiptLine, ...]
 
 def load_zreport_doc(session: Session, config: Config, shift_id: int, *, reprint: bool = False) -> ZReportDoc:
     """Sales of a shift by payment method and article group, and the cash the drawer should hold."""
-    shift = session.get(Shift, shift_id)
-    if shift is None:
-        raise NotFound(f"Shift {shift_id} does not exist.")
-    operator = session.get(Operator, shift.operator_id)
-    orders = list(session.exec(select(Order).where(Order.shift_id == shift_id)))
-    paid = [order for order in orders if order.status != "cancelled"]
-    cancelled = [order for order in orders if order.status == "cancelled"]
-    methods = sorted({o.payment_method for o in paid}, key=_payment_rank)
-    by_payment = tuple(
-        PaymentTotal(
-            method=method,
-            orders=sum(1 for o in paid if o.payment_method == method),
-            cents=sum(o.total_cents for o in paid if o.payment_method == method),
-        )
-        for method in methods
-    )
-    groups: dict[str, int] = {}
-    paid_ids = [o.id for o in paid]
-    for line in session.exec(select(OrderLine).where(col(OrderLine.order_id).in_(paid_ids))):
-        groups[line.article_group] = groups.get(line.article_group, 0) + line.total_cents
+    from pos.db.shifts import shift_report
+
+    report = shift_report(session, shift_id)
+    payments = sorted(report.by_payment, key=lambda row: _payment_rank(row.name))
     return ZReportDoc(
         letterhead=letterhead(config),
         shift_id=shift_id,
-        terminal=shift.terminal,
-        operator=operator.name if operator else "",
-        opened_at=shift.opened_at,
-        closed_at=shift.closed_at,
-        float_cents=shift.float_cents,
-        by_payment=by_payment,
-        by_group=tuple(GroupTotal(group=name, cents=cents) for name, cents in sorted(groups.items())),
-        cash_sales_cents=sum(o.total_cents for o in paid if o.payment_method == "cash"),
-        counted_cents=shift.counted_cents,
-        cancelled_orders=len(cancelled),
-        cancelled_cents=sum(o.total_cents for o in cancelled),
+        terminal=report.terminal,
+        operator=report.operator,
+        opened_at=report.opened_at,
+        closed_at=report.closed_at,
+        float_cents=report.float_cents,
+        by_payment=tuple(
+            PaymentTotal(method=row.name, orders=row.count, cents=row.total_cents) for row in payments
+        ),
+        by_group=tuple(GroupTotal(group=row.name, cents=row.total_cents) for row in report.by_group),
+        cash_sales_cents=report.cash_taken_cents - report.change_cents,
+        counted_cents=report.counted_cents,
+        cancelled_orders=report.cancelled.count,
+        cancelled_cents=report.cancelled.total_cents,
         reprint=reprint,
     )
 

@@ -125,7 +125,7 @@ def close_shift(rt: Runtime, shift_id: int, counted_cents: int) -> ZReport:
             if session.get(Shift, shift_id) is None:
                 raise NotFound(f"Shift #{shift_id} does not exist.")
             raise Refused(f"Shift #{shift_id} is closed already.")
-        report = _report(session, shift_id)
+        report = shift_report(session, shift_id)
         audit.record(
             session,
             rt,
@@ -139,13 +139,15 @@ def close_shift(rt: Runtime, shift_id: int, counted_cents: int) -> ZReport:
 def z_report(rt: Runtime, shift_id: int) -> ZReport:
     """The figures so far (an X report while the shift is open)."""
     with transaction(rt.engine) as session:
-        return _report(session, shift_id)
+        return shift_report(session, shift_id)
 
 
-def _report(session: Session, shift_id: int) -> ZReport:
+def shift_report(session: Session, shift_id: int) -> ZReport:
+    """The figures of a shift inside the caller's transaction (the printed Z report uses the same)."""
     shift = session.get(Shift, shift_id)
     if shift is None:
         raise NotFound(f"Shift #{shift_id} does not exist.")
+    session.flush()  # pending changes of the caller first, then what the database holds
     session.refresh(shift)
     operator = session.get(Operator, shift.operator_id)
     in_shift = col(Order.shift_id) == shift_id

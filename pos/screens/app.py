@@ -83,6 +83,16 @@ class PosApp(App[None]):
         self.sub_title = self.rt.terminal
         self.show_login()
         self.run_worker(self._preload, thread=True, exit_on_error=False, group="preload")
+        if self.rt.config.smtp.host:
+            # Ticket mails that failed (SMTP outage) are retried in the background while the till runs.
+            from pos.db.mail import start_sender
+
+            self._mail_stop = start_sender(self.rt)[1]
+
+    def on_unmount(self) -> None:
+        stop = getattr(self, "_mail_stop", None)
+        if stop is not None:
+            stop.set()
 
     def _preload(self) -> None:
         """While the cashier types the PIN: load the database layer and the sale screen, fetch the articles."""

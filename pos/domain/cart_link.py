@@ -31,6 +31,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from pos.domain.clock import parse_time
+
 VERSION = 1
 MAX_LINES = 100
 MAX_QUANTITY = 1000
@@ -200,18 +202,12 @@ def _read_line(item: Any, number: int, zone: ZoneInfo) -> LinkLine:
 def _time(value: Any, name: str, zone: ZoneInfo) -> datetime | None:
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise CartLinkError(f"The cart link is malformed ({name} is not an ISO 8601 time).")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        at = datetime.fromisoformat(text)
+        if not isinstance(value, str):
+            raise ValueError(name)
+        return parse_time(value, zone)
     except ValueError:
         raise CartLinkError(f"The cart link is malformed ({name} is not an ISO 8601 time).") from None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=zone)
-    return at.astimezone(UTC)
 
 
 def _optional_text(value: Any, name: str) -> str | None:

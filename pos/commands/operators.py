@@ -25,12 +25,14 @@ def add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add an operator. The PIN is stored only as a salted scrypt hash."""
-    from pos.db.operators import add_operator, check_pin_format, operator_json
+    from pos.db.operators import check_pin_format
+    from pos.services.base import cli_actor
+    from pos.services.operators import add_operator
 
     rt = load_runtime()
-    operator = add_operator(rt, name, role, check_pin_format(_ask_pin(pin)))
+    operator = add_operator(rt, cli_actor(rt), name, role, check_pin_format(_ask_pin(pin)))
     if as_json:
-        print_json(operator_json(operator, rt.config.venue.zone))
+        print_json(operator.json(rt.config.venue.zone))
     else:
         typer.echo(f"Added {operator.role} {operator.name} (#{operator.id}).")
 
@@ -38,12 +40,13 @@ def add(
 @operator_app.command("list")
 def list_(as_json: bool = JsonOption) -> None:
     """List operators with their role (never their PIN)."""
-    from pos.db.operators import list_operators, operator_json
+    from pos.services.base import cli_actor
+    from pos.services.operators import list_operators
 
     rt = load_runtime()
-    operators = list_operators(rt)
+    operators = list_operators(rt, cli_actor(rt))
     if as_json:
-        print_json([operator_json(operator, rt.config.venue.zone) for operator in operators])
+        print_json([operator.json(rt.config.venue.zone) for operator in operators])
         return
     for operator in operators:
         state = "" if operator.active else "  (inactive)"
@@ -57,11 +60,13 @@ def set_pin(
     as_json: bool = JsonOption,
 ) -> None:
     """Give an operator a new PIN."""
-    from pos.db.operators import change_pin, check_pin_format, operator_json
+    from pos.db.operators import check_pin_format
+    from pos.services.base import cli_actor
+    from pos.services.operators import change_pin
 
     rt = load_runtime()
-    operator = change_pin(rt, name, check_pin_format(_ask_pin(pin)))
+    operator = change_pin(rt, cli_actor(rt), name, check_pin_format(_ask_pin(pin)))
     if as_json:
-        print_json(operator_json(operator, rt.config.venue.zone))
+        print_json(operator.json(rt.config.venue.zone))
     else:
         typer.echo(f"Changed the PIN of {operator.name}.")

@@ -12,11 +12,19 @@ from pos.runtime import Runtime
 
 
 def record(
-    session: Session, rt: Runtime, action: str, target: str, before: Any = None, after: Any = None
+    session: Session,
+    rt: Runtime,
+    action: str,
+    target: str,
+    before: Any = None,
+    after: Any = None,
+    *,
+    by: str | None = None,
 ) -> AuditLog:
+    """`by` is the acting operator's name (a service passes its Actor's)."""
     entry = AuditLog(
         at=rt.now(),
-        operator=rt.acting_operator,
+        operator=by if by is not None else rt.acting_operator,
         terminal=rt.terminal,
         action=action,
         target=target,

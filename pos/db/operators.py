@@ -65,7 +65,7 @@ def pin_matches(pin: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-def add_operator(rt: Runtime, name: str, role: str, pin: str) -> Operator:
+def add_operator(rt: Runtime, by: str, name: str, role: str, pin: str) -> Operator:
     name = name.strip()
     if not name:
         raise Refused("An operator needs a name.")
@@ -77,14 +77,19 @@ def add_operator(rt: Runtime, name: str, role: str, pin: str) -> Operator:
             session.add(operator)
             session.flush()
             audit.record(
-                session, rt, "operator.add", f"operator #{operator.id}", after={"name": name, "role": role}
+                session,
+                rt,
+                "operator.add",
+                f"operator #{operator.id}",
+                after={"name": name, "role": role},
+                by=by,
             )
     except IntegrityError:
         raise Refused(f"An operator named {name!r} already exists.") from None
     return operator
 
 
-def change_pin(rt: Runtime, name: str, pin: str) -> Operator:
+def change_pin(rt: Runtime, by: str, name: str, pin: str) -> Operator:
     new_hash = hash_pin(check_pin_format(pin))
     with transaction(rt.engine) as session:
         operator = session.exec(select(Operator).where(Operator.name == name.strip())).first()
@@ -92,7 +97,7 @@ def change_pin(rt: Runtime, name: str, pin: str) -> Operator:
             raise NotFound(f"Operator {name!r} does not exist.")
         operator.pin_hash = new_hash
         session.add(operator)
-        audit.record(session, rt, "operator.set_pin", f"operator #{operator.id}")
+        audit.record(session, rt, "operator.set_pin", f"operator #{operator.id}", by=by)
         return operator
 
 

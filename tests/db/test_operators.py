@@ -20,7 +20,7 @@ def test_pin_is_stored_as_salted_hash_and_checked() -> None:
 
 
 def test_login_with_name_and_pin(rt) -> None:
-    add_operator(rt, "anna", "admin", "4711")
+    add_operator(rt, "tester", "anna", "admin", "4711")
     assert login(rt, "anna", "4711").role == "admin"
     assert login(rt, " anna ", "4711").name == "anna"
     for name, pin in (("anna", "4712"), ("nobody", "4711"), ("anna", "")):
@@ -29,7 +29,7 @@ def test_login_with_name_and_pin(rt) -> None:
 
 
 def test_inactive_operator_cannot_log_in(rt) -> None:
-    operator = add_operator(rt, "old", "cashier", "1111")
+    operator = add_operator(rt, "tester", "old", "cashier", "1111")
     with transaction(rt.engine) as session:
         row = session.get(Operator, operator.id)
         row.active = False
@@ -39,7 +39,7 @@ def test_inactive_operator_cannot_log_in(rt) -> None:
 
 
 def test_add_refuses_bad_input_and_duplicates(rt) -> None:
-    add_operator(rt, "kim", "cashier", "0000")
+    add_operator(rt, "tester", "kim", "cashier", "0000")
     cases = [
         ("kim", "cashier", "1234"),
         ("", "cashier", "1234"),
@@ -49,19 +49,19 @@ def test_add_refuses_bad_input_and_duplicates(rt) -> None:
     cases.append(("lee", "cashier", "12a4"))
     for name, role, pin in cases:
         with pytest.raises(Refused):
-            add_operator(rt, name, role, pin)
+            add_operator(rt, "tester", name, role, pin)
     assert [o.name for o in list_operators(rt)] == ["kim"]
 
 
 def test_change_pin_is_audited(rt) -> None:
-    add_operator(rt, "kim", "cashier", "0000")
-    change_pin(rt, "kim", "9876")
+    add_operator(rt, "tester", "kim", "cashier", "0000")
+    change_pin(rt, "tester", "kim", "9876")
     assert login(rt, "kim", "9876").name == "kim"
     with transaction(rt.engine) as session:
         actions = [a.action for a in session.exec(select(AuditLog))]
     assert actions == ["operator.add", "operator.set_pin"]
     with pytest.raises(NotFound):
-        change_pin(rt, "nobody", "9876")
+        change_pin(rt, "tester", "nobody", "9876")
 
 
 def test_demo_adds_admin_and_cashier_once(rt) -> None:
@@ -77,6 +77,6 @@ def test_login_on_an_empty_database_says_how_to_add_an_operator(rt) -> None:
 
     with pytest.raises(NoOperators, match="pos operator add"):
         login(rt, "admin", "1234")
-    add_operator(rt, "kim", "cashier", "0000")
+    add_operator(rt, "tester", "kim", "cashier", "0000")
     with pytest.raises(Refused, match="^Wrong name or PIN.$"):
         login(rt, "admin", "1234")

@@ -45,8 +45,8 @@ def article(rt):
 
 
 def test_one_open_shift_per_terminal(rt) -> None:
-    anna = add_operator(rt, "anna", "cashier", "1111")
-    ben = add_operator(rt, "ben", "cashier", "2222")
+    anna = add_operator(rt, "tester", "anna", "cashier", "1111")
+    ben = add_operator(rt, "tester", "ben", "cashier", "2222")
     assert shift_for_login(rt, anna).state == "none"
     shift = open_shift(rt, anna, 15000)
     assert shift_for_login(rt, anna).state == "own"
@@ -61,7 +61,7 @@ def test_one_open_shift_per_terminal(rt) -> None:
 
 
 def test_z_report_sums_the_shift(rt, clock, article) -> None:
-    anna = add_operator(rt, "anna", "cashier", "1111")
+    anna = add_operator(rt, "tester", "anna", "cashier", "1111")
     shift = open_shift(rt, anna, 10000)
     _order(rt, shift.id, "cash", 7000, 10000, 3000, [("Tickets", 1, 5000), ("Drinks", 4, 2000)])
     _order(rt, shift.id, "card", 5000, 5000, 0, [("Tickets", 1, 5000)])
@@ -90,7 +90,7 @@ def test_z_report_sums_the_shift(rt, clock, article) -> None:
 
 
 def test_negative_amounts_are_refused(rt) -> None:
-    anna = add_operator(rt, "anna", "cashier", "1111")
+    anna = add_operator(rt, "tester", "anna", "cashier", "1111")
     with pytest.raises(Refused):
         open_shift(rt, anna, -1)
     shift = open_shift(rt, anna, 0)

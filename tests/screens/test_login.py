@@ -40,7 +40,7 @@ async def test_another_cashiers_open_shift_blocks_a_cashier_but_an_admin_closes_
     from pos.db.operators import add_operator, login
     from pos.db.shifts import open_shift
 
-    add_operator(shop, "anna", "cashier", "2222")
+    add_operator(shop, "tester", "anna", "cashier", "2222")
     open_shift(shop, login(shop, "anna", "2222"), 5000)
     app = PosApp(shop)
     async with app.run_test(size=(80, 24)) as pilot:

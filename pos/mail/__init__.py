@@ -1,0 +1,1 @@
+"""E-mail delivery: building ticket mails and talking SMTP (an adapter; the outbox is in pos.db)."""

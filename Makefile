@@ -25,6 +25,7 @@ run: $(VENV)/.installed $(POS_CONFIG_FILE)
 	$(BIN)/pos run
 
 lint: $(VENV)/.installed
+	$(BIN)/lint-imports
 	$(BIN)/ruff check pos tests bench
 	$(BIN)/ruff format --check pos tests bench
 	$(BIN)/mypy pos/domain
@@ -37,7 +38,7 @@ bench: $(VENV)/.installed
 
 # Translations: extract the source strings, merge them into pos.po, compile pos.mo (commit both).
 locale: $(VENV)/.installed
-	$(BIN)/pybabel extract --no-location --sort-output --project pos -k _ -k N_ -k ngettext:1,2 -o pos/locale/pos.pot pos
+	$(BIN)/pybabel extract --no-location --sort-output --project pos -k _ -k N_ -k ngettext:1,2 -k PosError -k Refused -k NotFound -k Forbidden -k Wording -k ConfigError -k DatabaseError -o pos/locale/pos.pot pos
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-pot-creation-date -i pos/locale/pos.pot -d pos/locale -D pos
 	$(BIN)/pybabel compile --statistics -d pos/locale -D pos
 

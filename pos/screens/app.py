@@ -22,6 +22,7 @@ from pos.screens.scanner import KeyboardWedge, is_scannable
 
 if TYPE_CHECKING:
     from pos.db.models import Article, Operator, Shift
+    from pos.services.base import Actor
 
 
 def _sale_screen() -> Screen[object]:
@@ -120,6 +121,15 @@ class PosApp(App[None]):
         self.rt.operator = operator.name
         self.sub_title = f"{operator.name} · {self.rt.terminal} · #{shift.id}"
         self.open_section("sale")
+
+    @property
+    def actor(self) -> Actor:
+        """The logged-in operator as the services see them (role checked there too)."""
+        from pos.domain.roles import Role
+        from pos.services.base import Actor
+
+        assert self.operator is not None, "nobody is logged in"
+        return Actor(self.operator.name, Role(self.operator.role), self.operator.id)
 
     def may_open(self, section: str) -> bool:
         roles, _factory = SECTIONS[section]

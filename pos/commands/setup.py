@@ -36,21 +36,12 @@ def init(
 @db_app.command("upgrade")
 def upgrade(as_json: bool = JsonOption) -> None:
     """Create or migrate the schema to the newest version (Alembic)."""
-    from pos.db.engine import DatabaseError
-    from pos.db.migrate import current_heads
-    from pos.db.migrate import upgrade as run_upgrade
-    from pos.setup import secure_sqlite_file
+    from pos.services.database import upgrade_database
 
     rt = load_runtime()
-    try:
-        run_upgrade(rt.database_url)
-    except DatabaseError:
-        raise
-    except Exception as exc:  # alembic wraps driver errors in many types
-        fail(f"Could not migrate {rt.database_url}: {str(exc).splitlines()[0]}")
-    secure_sqlite_file(rt.database_url)
+    heads = upgrade_database(rt)
     if as_json:
-        print_json({"database": rt.database_url, "heads": current_heads(rt.database_url)})
+        print_json({"database": rt.database_url, "heads": heads})
     else:
         typer.echo(f"Database {rt.database_url} is up to date.")
 
@@ -61,10 +52,11 @@ def demo(
     as_json: bool = JsonOption,
 ) -> None:
     """Load a demo venue: New Year's Eve, a concert, VIP, ride and season cards, a day ticket, drinks, merch."""
-    from pos.db.demo import load_demo
+    from pos.services.base import cli_actor
+    from pos.services.demo import load_demo
 
     rt = load_runtime()
-    created = load_demo(rt, if_empty=if_empty)
+    created = load_demo(rt, cli_actor(rt), if_empty=if_empty)
     if as_json:
         print_json({"articles": created})
     elif created:
@@ -89,12 +81,12 @@ def run_app() -> None:
 @db_app.command("check")
 def check(as_json: bool = JsonOption) -> None:
     """Check the invariants in SQL (nothing oversold, over-admitted or half-written); exit 1 on a violation."""
-    from pos.db.invariants import check as run_checks
-    from pos.db.invariants import violations
+    from pos.services.base import cli_actor
+    from pos.services.database import check_database
 
     rt = load_runtime()
-    results = run_checks(rt.engine)
-    broken = violations(results)
+    checked = check_database(rt, cli_actor(rt))
+    results, broken = checked.results, checked.violations
     if as_json:
         print_json(
             {

@@ -13,7 +13,7 @@ hash of the public key), and fiskaly's SIGN DE v2 transaction schema (`standard_
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
@@ -377,3 +377,137 @@ class TseStatus:
     tx_number: int | None = None
     test: bool = False
     message: str | None = None
+
+
+# --- DSFinV-K export input: plain data the journal and the Z reports are turned into -----------------------
+
+# What kind of journal line a DSFinV-K record is, and its business case (GV_TYP, DSFinV-K Anhang C).
+BUSINESS_CASE: dict[str, str] = {
+    "sale": "Umsatz",
+    "return": "Umsatz",  # a refund is a negative sale
+    "float": "Anfangsbestand",
+    "cash_in": "Einzahlung",
+    "cash_out": "Auszahlung",
+    "difference": "DifferenzSollIst",
+}
+CASH_MOVEMENTS = frozenset({"float", "cash_in", "cash_out", "difference"})
+
+
+@dataclass(frozen=True, slots=True)
+class ExportLine:
+    """One receipt line (Bonpos): gross amounts, negative on a return."""
+
+    line_no: int
+    article: str
+    quantity: int
+    unit_price_cents: int  # gross per unit before the discount
+    discount_cents: int  # per unit
+    total_cents: int  # gross after the discount: what was paid (or refunded) for the line
+    vat_bp: int
+    group: str = ""
+    article_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportReceipt:
+    """One journal line as a DSFinV-K transaction (Vorgang): header, lines, payments, TSE data.
+
+    `kind` is the journal's: sale, return, float, cash_in, cash_out, difference. A cash movement needs no
+    lines: it is exported as one not-taxable line of its business case (e.g. Anfangsbestand) with `reason`.
+    """
+
+    bon_id: str  # unique within the export, e.g. the journal line id
+    bon_nr: int  # the receipt number printed on the receipt (the journal's gap-free number)
+    kind: str
+    start: datetime
+    end: datetime
+    terminal: str
+    operator_id: str
+    operator_name: str
+    lines: tuple[ExportLine, ...]
+    tenders: tuple[TenderAmount, ...]
+    fiscal: Signature | Outage | None = None
+    training: bool = False
+    reason: str = ""
+    refers_to: str | None = None  # the bon_id of the sale a return refunds
+
+    def __post_init__(self) -> None:
+        if self.kind not in BUSINESS_CASE:
+            raise ValueError(f"unknown journal kind {self.kind!r}")
+
+    @property
+    def business_case(self) -> str:
+        return BUSINESS_CASE[self.kind]
+
+    @property
+    def total_cents(self) -> int:
+        if self.kind in CASH_MOVEMENTS and not self.lines:
+            return self.paid_cents
+        return sum(line.total_cents for line in self.lines)
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(t.cents for t in self.tenders if t.tender != "free")
+
+    def export_lines(self) -> tuple[ExportLine, ...]:
+        """The lines, or for a cash movement the one line it is exported as."""
+        if self.lines or self.kind not in CASH_MOVEMENTS:
+            return self.lines
+        name = self.reason or self.business_case
+        return (ExportLine(1, name, 1, self.paid_cents, 0, self.paid_cents, 0),)
+
+
+@dataclass(frozen=True, slots=True)
+class ClosingVat:
+    """The Z report's sales (and returns) at one VAT rate."""
+
+    rate_bp: int
+    net_cents: int
+    vat_cents: int
+    gross_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class CashPointClosing:
+    """One Z report (Kassenabschluss) with the journal lines it closes.
+
+    `payments_by_tender` is the money per tender over all its journal lines (sales, returns, float, cash in
+    and out, difference): what the drawer and the card terminal saw. `sales_by_vat` is the VAT per rate of its
+    sales and returns. Training lines are exported but count in neither.
+    """
+
+    z_number: int
+    cash_register: str  # Z_KASSE_ID: the till's serial
+    created_at: datetime  # the close
+    receipts: tuple[ExportReceipt, ...]
+    payments_by_tender: tuple[TenderAmount, ...]
+    sales_by_vat: tuple[ClosingVat, ...]
+    business_day: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportMasterData:
+    """Who runs the till (Stamm_Abschluss, Stamm_Orte) and what the till is (Stamm_Kassen)."""
+
+    company: str
+    street: str = ""
+    postcode: str = ""
+    city: str = ""
+    country: str = "DEU"
+    tax_number: str = ""
+    vat_id: str = ""
+    register_brand: str = "pos"
+    register_model: str = "pos box office"
+    software_brand: str = "pos"
+    software_version: str = ""
+    currency: str = "EUR"
+
+
+def split_address(address: str) -> tuple[str, str, str]:
+    """'Hauptstr. 1, 50667 Köln' -> ('Hauptstr. 1', '50667', 'Köln'); whatever does not fit stays the street."""
+    street, _, place = address.rpartition(",")
+    place = place.strip()
+    postcode, _, city = place.partition(" ")
+    if street and postcode.isdigit():
+        return street.strip(), postcode, city.strip()
+    return address.strip(), "", ""

@@ -12,6 +12,7 @@ hash of the public key), and fiskaly's SIGN DE v2 transaction schema (`standard_
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -136,6 +137,26 @@ class FiscalReceipt:
     vat: tuple[VatAmount, ...]
     tenders: tuple[TenderAmount, ...]
     currency: str = "EUR"
+
+    @classmethod
+    def of(
+        cls,
+        vat: Iterable[tuple[int, int]],
+        tenders: Iterable[tuple[str, int]],
+        *,
+        training: bool = False,
+    ) -> FiscalReceipt:
+        """A sale or a return from (rate_bp, gross_cents) per VAT rate and (tender, cents) that stayed paid."""
+        return cls(
+            ReceiptKind.TRAINING if training else ReceiptKind.RECEIPT,
+            tuple(VatAmount(rate, gross) for rate, gross in vat),
+            tuple(TenderAmount(tender, cents) for tender, cents in tenders),
+        )
+
+    @classmethod
+    def cash_movement(cls, cents: int, *, training: bool = False) -> FiscalReceipt:
+        """Float, cash in (+), cash out (-), closing difference: cash in the not-taxable slot."""
+        return cls.of([(0, cents)], [("cash", cents)], training=training)
 
     def gross_by_class(self) -> dict[VatClass, int]:
         totals = dict.fromkeys(VAT_SLOT_ORDER, 0)

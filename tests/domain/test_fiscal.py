@@ -170,3 +170,10 @@ def test_tse_time_is_utc_with_milliseconds() -> None:
 
     local = datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=ZoneInfo("Europe/Berlin"))
     assert tse_time(local) == "2026-12-31T22:59:59.999Z"
+
+
+def test_shortcuts_for_the_journal() -> None:
+    sale = FiscalReceipt.of([(1900, 4990), (700, 350)], [("cash", 2000), ("card", 3340)])
+    assert sale.process_data() == "Beleg^49.90_3.50_0.00_0.00_0.00^20.00:Bar_33.40:Unbar"
+    assert FiscalReceipt.cash_movement(-5000).process_data() == "Beleg^0.00_0.00_0.00_0.00_-50.00^-50.00:Bar"
+    assert FiscalReceipt.cash_movement(100, training=True).kind is ReceiptKind.TRAINING

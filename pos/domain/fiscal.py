@@ -271,6 +271,35 @@ class Signature:
         if not self.qr:
             object.__setattr__(self, "qr", qr_code_data(self))
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, JSON-safe: what the journal stores with its line (and `from_dict` reads back)."""
+        return {
+            "kind": "signature",
+            "tx_id": str(self.tx_id),
+            "tx_number": self.tx_number,
+            "signature_counter": self.signature_counter,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "serial": self.serial,
+            "algorithm": self.algorithm,
+            "time_format": self.time_format,
+            "value": self.value,
+            "public_key": self.public_key,
+            "client_serial": self.client_serial,
+            "process_type": self.process_type,
+            "process_data": self.process_data,
+            "test": self.test,
+            "qr": self.qr,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Signature:
+        values = {key: value for key, value in data.items() if key != "kind"}
+        values["tx_id"] = UUID(values["tx_id"])
+        values["start"] = datetime.fromisoformat(values["start"])
+        values["end"] = datetime.fromisoformat(values["end"])
+        return cls(**values)
+
     def to_json(self) -> dict[str, Any]:
         """The `fiscal` object of `pos sell --json`."""
         return {
@@ -298,8 +327,49 @@ class Outage:
     def to_json(self) -> dict[str, Any]:
         return {"outage": True, "reason": self.reason, "at": self.at.isoformat()}
 
+    def to_dict(self) -> dict[str, Any]:
+        started = self.started
+        return {
+            "kind": "outage",
+            "tx_id": str(self.tx_id),
+            "reason": self.reason,
+            "at": self.at.isoformat(),
+            "started": None
+            if started is None
+            else {
+                "tx_number": started.tx_number,
+                "start": started.start.isoformat(),
+                "signature_counter": started.signature_counter,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outage:
+        tx_id = UUID(data["tx_id"])
+        started = data.get("started")
+        return cls(
+            tx_id=tx_id,
+            reason=data["reason"],
+            at=datetime.fromisoformat(data["at"]),
+            started=None
+            if not started
+            else Started(
+                tx_id,
+                started["tx_number"],
+                datetime.fromisoformat(started["start"]),
+                started["signature_counter"],
+            ),
+        )
+
 
 FiscalResult = Signature | Outage
+
+
+def fiscal_from_dict(data: dict[str, Any] | None) -> FiscalResult | None:
+    """Read back what `Signature.to_dict` or `Outage.to_dict` stored (None stays None: no signer)."""
+    if data is None:
+        return None
+    return Signature.from_dict(data) if data.get("kind") == "signature" else Outage.from_dict(data)
 
 
 def qr_code_data(sig: Signature) -> str:

@@ -177,3 +177,30 @@ def test_shortcuts_for_the_journal() -> None:
     assert sale.process_data() == "Beleg^49.90_3.50_0.00_0.00_0.00^20.00:Bar_33.40:Unbar"
     assert FiscalReceipt.cash_movement(-5000).process_data() == "Beleg^0.00_0.00_0.00_0.00_-50.00^-50.00:Bar"
     assert FiscalReceipt.cash_movement(100, training=True).kind is ReceiptKind.TRAINING
+
+
+def test_signatures_and_outages_are_stored_and_read_back_whole() -> None:
+    import json
+
+    from pos.domain.fiscal import Outage, Started, fiscal_from_dict
+
+    sig = Signature(
+        tx_id=uuid.uuid4(),
+        tx_number=3,
+        signature_counter=6,
+        start=datetime(2026, 8, 18, 18, 38, 19, tzinfo=UTC),
+        end=datetime(2026, 8, 18, 18, 38, 21, tzinfo=UTC),
+        serial="ab" * 32,
+        algorithm="ecdsa-plain-SHA256",
+        time_format="unixTime",
+        value="c2ln",
+        public_key="a2V5",
+        client_serial="KASSE-1",
+        process_type="Kassenbeleg-V1",
+        process_data="Beleg^1.00_0.00_0.00_0.00_0.00^1.00:Bar",
+        test=True,
+    )
+    outage = Outage(sig.tx_id, "fiskaly cannot be reached.", sig.end, Started(sig.tx_id, 3, sig.start, 5))
+    for value in (sig, outage, Outage(sig.tx_id, "slow", sig.end)):
+        assert fiscal_from_dict(json.loads(json.dumps(value.to_dict()))) == value
+    assert fiscal_from_dict(None) is None

@@ -40,6 +40,7 @@ from pos.commands import (  # noqa: E402,F401
     redeem,
     sales,
     setup,
+    till,
 )
 
 

@@ -152,6 +152,7 @@ class Terminal(Section):
     name: str = "terminal-1"
     gate: str = "main"
     operator: str = "system"
+    cash_out_by_cashier: bool = False  # cash out of the drawer: admins only unless this is true
 
 
 FISKALY_BASE_URL = "https://kassensichv-middleware.fiskaly.com/api/v2"

@@ -75,7 +75,10 @@ def run_app() -> None:
     rt = load_runtime()
     from pos.screens.app import PosApp
 
-    PosApp(rt).run()
+    cashier_app = PosApp(rt)
+    cashier_app.run()
+    if cashier_app.return_code:  # refused at start (e.g. the terminal runs already): the sentence was shown
+        raise typer.Exit(cashier_app.return_code)
 
 
 @db_app.command("check")

@@ -37,7 +37,7 @@ from pos.domain.clock import iso_local
 from pos.domain.roles import Role
 from pos.errors import NotFound, PosError, Refused
 from pos.mail.smtp import connect, connect_problem, describe_smtp_error, ticket_message
-from pos.printing.documents import Document, ZReportDoc
+from pos.printing.documents import Document
 from pos.printing.render import PrintSettings, printer_bytes
 from pos.runtime import Runtime
 from pos.services.base import Actor, require
@@ -137,9 +137,11 @@ def _replace_waiting(session: Session, order_id: int, ticket_ids: list[int], *, 
     )
 
 
-def enqueue_report_print(session: Session, doc: ZReportDoc) -> int:
-    """A shift report as a snapshot of its numbers now, printed by run_jobs like any job."""
-    job = PrintJob(kind="zreport", payload=json.dumps(doc.to_json()), reprint=doc.reprint)
+def enqueue_payload_print(
+    session: Session, kind: str, payload: dict[str, Any], *, order_id: int | None = None
+) -> int:
+    """A document kept as a snapshot (a shift report, a return slip, a cash slip), printed by run_jobs like any job."""
+    job = PrintJob(kind=kind, payload=json.dumps(payload), order_id=order_id)
     session.add(job)
     session.flush()
     assert job.id is not None

@@ -100,12 +100,11 @@ def _lower_first(text: str) -> str:
 
 def _echo_order(data: dict[str, Any], money: Any) -> None:
     payment = data["payment"]
-    paid = (
-        ", ".join(f"{p['tender']} {money(p['amount_cents'])}" for p in data.get("payments") or [])
-        or payment["method"]
-    )
-    if payment["change_cents"] or payment["method"] == "cash":
-        paid += f"; given {money(payment['given_cents'])}, change {money(payment['change_cents'])}"
+    paid = payment["method"]
+    if paid == "split":
+        paid = ", ".join(f"{p['tender']} {money(p['amount_cents'])}" for p in data.get("payments") or [])
+    if payment["method"] == "cash" or payment["change_cents"]:
+        paid += f", given {money(payment['given_cents'])}, change {money(payment['change_cents'])}"
     state = "" if data["status"] == "paid" else f" ({data['status']})"
     typer.echo(f"Order {data['id']}{state}: total {money(data['total_cents'])} ({paid}).")
     for line in data["lines"]:

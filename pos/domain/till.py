@@ -93,9 +93,7 @@ def settle_tenders(
     """
     if total_cents < 0:
         raise ValueError("a total cannot be negative")
-    if total_cents == 0:
-        if given_cents:
-            raise TenderError("An order that costs nothing takes no cash.")
+    if total_cents == 0:  # nothing to pay, whatever tender was chosen
         return Settlement((Tender("free", 0),))
     requests = list(tenders) or [TenderRequest("cash")]
     for request in requests:

@@ -405,9 +405,11 @@ def plain_lines(blocks: Sequence[Block], width: int, lang: Language) -> list[str
         elif isinstance(block, Feed):
             out.extend([""] * block.lines)
         elif isinstance(block, Barcode):
-            out.append(_aligned(f"||| {lang._('Barcode')} |||", "center", width))
+            label = lang._("Barcode")
+            out.append(_aligned(f"||| {label} |||", "center", width))
         elif isinstance(block, QrCode):
-            out.append(_aligned(f"[{lang._('QR code')}]", "center", width))
+            label = lang._("QR code")
+            out.append(_aligned(f"[{label}]", "center", width))
         elif isinstance(block, Cut):
             out.append("=" * width)
     return out

@@ -51,7 +51,7 @@ async def test_another_cashiers_open_shift_blocks_a_cashier_but_an_admin_closes_
         await keys(pilot, "escape")
         await log_in(pilot, "admin", "1234", cash_float=None)
         assert type(app.screen).__name__ == "ShiftCloseScreen"
-        await keys(pilot, *"50", "enter")
+        await keys(pilot, *"50", "enter", "enter")  # the amount, then the confirmation
         assert app.screen.closed
         assert message(pilot) == "Z report printed. Enter: done."
         shown = screen_text(pilot)

@@ -8,6 +8,7 @@ the database serialises: a rolled-back booking leaves no gap, two bookings never
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,6 +95,8 @@ def book(
 ) -> Booked:
     """Append one journal line with its tenders, VAT and groups; its number is the terminal's next."""
     number = next_number(session, terminal)
+    if tse_tx_id is None:  # chosen before the TSE is asked, so a retry signs the same transaction
+        tse_tx_id = str(uuid.uuid4())
     line = JournalLine(
         terminal=terminal,
         number=number,

@@ -353,6 +353,7 @@ class ShiftFigures:
     z_number: int | None
     counted_cents: int | None
     sums: TillSums = field(default_factory=TillSums)
+    tse_outages: int = 0  # journal lines the TSE did not sign (German fiscal signing)
 
     @property
     def expected_cash_cents(self) -> int:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pos.domain.fiscal import Outage, Signature
+from pos.domain.fiscal import Outage, Signature, fiscal_from_dict
 from pos.domain.order import VatGroup
 
 
@@ -199,15 +199,18 @@ class ReturnDoc:
     refund_cents: int
     forced: bool = False  # an admitted ticket was returned on purpose
     reprint: bool = False
+    fiscal: Signature | Outage | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["at"] = self.at.isoformat()
+        data["fiscal"] = self.fiscal.to_dict() if self.fiscal is not None else None
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReturnDoc:
         values = dict(data)
+        values["fiscal"] = fiscal_from_dict(data.get("fiscal"))
         values["letterhead"] = Letterhead(**data["letterhead"])
         values["at"] = datetime.fromisoformat(data["at"])
         values["lines"] = tuple(ReturnLine(**line) for line in data["lines"])
@@ -228,15 +231,18 @@ class CashDoc:
     operator: str
     journal_number: int
     reprint: bool = False
+    fiscal: Signature | Outage | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["at"] = self.at.isoformat()
+        data["fiscal"] = self.fiscal.to_dict() if self.fiscal is not None else None
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CashDoc:
         values = dict(data)
+        values["fiscal"] = fiscal_from_dict(data.get("fiscal"))
         values["letterhead"] = Letterhead(**data["letterhead"])
         values["at"] = datetime.fromisoformat(data["at"])
         return cls(**values)

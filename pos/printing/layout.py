@@ -361,6 +361,8 @@ def return_layout(doc: ReturnDoc, lang: Language, width: int, *, cash_drawer: bo
     blocks += pair(lang._("Refund"), lang.money(-doc.refund_cents), width, bold=True)
     for tender in doc.refunds:
         blocks += pair(payment_name(lang, tender.tender), lang.money(tender.cents), width)
+    if doc.fiscal is not None:
+        blocks += fiscal_block(doc.fiscal, lang, width)
     blocks += [Feed(), *wrap(lang._("Signature"), width), Feed(2), Rule(), Cut()]
     return blocks
 
@@ -376,6 +378,8 @@ def cash_layout(doc: CashDoc, lang: Language, width: int, *, cash_drawer: bool =
     blocks += pair(", ".join(p for p in (doc.terminal, doc.operator) if p), lang.datetime(doc.at), width)
     blocks += [Rule(), *pair(lang._("Amount"), lang.money(doc.amount_cents), width, bold=True)]
     blocks += wrap(doc.reason, width)
+    if doc.fiscal is not None:
+        blocks += fiscal_block(doc.fiscal, lang, width)
     blocks += [Feed(), *wrap(lang._("Signature"), width), Feed(2), Rule(), Cut()]
     return blocks
 

@@ -53,6 +53,8 @@ def cash_table(figures: ShiftFigures, lang: Language, counted: int | None = None
     table.add_row(
         Text(_("Expected cash"), style="bold"), Text(lang.money(figures.expected_cash_cents), style="bold")
     )
+    if figures.tse_outages:
+        table.add_row(Text(_("TSE outages: {n}").format(n=figures.tse_outages), style="bold red"), "")
     counted = figures.counted_cents if counted is None else counted
     if counted is not None:
         difference = counted - figures.expected_cash_cents

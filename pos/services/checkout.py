@@ -60,6 +60,7 @@ from pos.services.delivery import (
     run_jobs,
     send_order_mails,
 )
+from pos.services.fiscal import fiscal_json, sign_line
 
 MAX_QUANTITY = 1000
 
@@ -372,6 +373,9 @@ def sell(rt: Runtime, actor: Actor, request: SaleRequest) -> SaleResult:
         data = order_json(
             session, order, zone, unused_codes=priced.unused_codes, lines=order_lines, tickets=tickets
         )
+    data["fiscal"] = fiscal_json(
+        sign_line(rt, booked.id)
+    )  # after the commit: the database never waits for it
     return SaleResult(
         order_id=order_id,
         total_cents=order.total_cents,

@@ -148,6 +148,18 @@ def enqueue_payload_print(
     return job.id
 
 
+def attach_fiscal(session: Session, job_ids: Sequence[int], fiscal: dict[str, Any] | None) -> None:
+    """Put a journal line's signature into the snapshot documents printed for it (a return or cash slip)."""
+    if fiscal is None:
+        return
+    for job in session.exec(select(PrintJob).where(col(PrintJob.id).in_(list(job_ids)))):
+        if job.payload:
+            data = json.loads(job.payload)
+            data["fiscal"] = fiscal
+            job.payload = json.dumps(data)
+            session.add(job)
+
+
 # --- printing (after the sale committed) --------------------------------------------------------------
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from pos.config import Config
 from pos.db.journal import paid_tenders
-from pos.db.models import Article, Order, OrderLine, PrintJob, Ticket
+from pos.db.models import Article, JournalLine, Order, OrderLine, PrintJob, Ticket
 from pos.db.orders import customer_of, load_order, order_lines, priced_order_lines
+from pos.domain.fiscal import fiscal_from_dict
 from pos.domain.order import PricedLine, vat_groups
 from pos.domain.till import ShiftFigures
 from pos.errors import NotFound, Refused
@@ -127,7 +129,18 @@ def load_receipt_doc(session: Session, config: Config, order_id: int, *, reprint
         change_cents=order.change_cents,
         reprint=reprint,
         tenders=_split_tenders(session, order_id) if order.payment_method == "split" else (),
+        **_fiscal_of_sale(session, order_id),
     )
+
+
+def _fiscal_of_sale(session: Session, order_id: int) -> dict[str, Any]:
+    """With a TSE: the receipt number (the journal's) and the signature or outage mark of the sale."""
+    sale = session.exec(
+        select(JournalLine).where(JournalLine.order_id == order_id, JournalLine.kind == "sale")
+    ).first()
+    if sale is None or not sale.fiscal:
+        return {}
+    return {"receipt_number": sale.number, "fiscal": fiscal_from_dict(json.loads(sale.fiscal))}
 
 
 def _split_tenders(session: Session, order_id: int) -> tuple[TenderLine, ...]:

@@ -29,6 +29,7 @@ from pos.services.base import Actor, require
 from pos.services.delivery import (
     PrintOutcome,
     SendOutcome,
+    attach_fiscal,
     enqueue_order_print,
     enqueue_payload_print,
     find_ticket_in_order,
@@ -39,6 +40,7 @@ from pos.services.delivery import (
     send_all_pending,
 )
 from pos.services.documents import letterhead, order_docs
+from pos.services.fiscal import fiscal_json, sign_line, signed_dict
 
 ORDER_HITS = 50
 
@@ -169,6 +171,7 @@ class ReturnResult:
     journal_number: int
     print_job_ids: tuple[int, ...]
     data: dict[str, Any]  # the order afterwards, as `pos order show` prints it
+    fiscal: dict[str, Any] | None = None  # the TSE's signature of the return (None without a signer)
 
     @property
     def tender(self) -> str:
@@ -185,7 +188,7 @@ class ReturnResult:
             "lines": list(self.lines),
             "forced": list(self.forced),
             "journal_number": self.journal_number,
-            "fiscal": self.data.get("fiscal_return"),
+            "fiscal": self.fiscal,
         }
 
 
@@ -338,6 +341,10 @@ def return_order(rt: Runtime, actor: Actor, request: ReturnRequest) -> ReturnRes
         )
         session.expire_all()
         data = order_json(session, load_order(session, order.id or 0), zone)
+    fiscal = fiscal_json(sign_line(rt, booked.id))
+    if fiscal is not None:
+        with transaction(rt.engine) as session:
+            attach_fiscal(session, [job_id], signed_dict(rt, booked.id))
     return ReturnResult(
         order_id=order.id or 0,
         refund_cents=refund_cents,
@@ -352,6 +359,7 @@ def return_order(rt: Runtime, actor: Actor, request: ReturnRequest) -> ReturnRes
         journal_number=booked.number,
         print_job_ids=(job_id,),
         data=data,
+        fiscal=fiscal,
     )
 
 

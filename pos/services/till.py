@@ -28,8 +28,9 @@ from pos.errors import NotFound, Refused
 from pos.printing.documents import CashDoc
 from pos.runtime import Runtime
 from pos.services.base import Actor, require
-from pos.services.delivery import PrintOutcome, enqueue_payload_print, run_jobs
+from pos.services.delivery import PrintOutcome, attach_fiscal, enqueue_payload_print, run_jobs
 from pos.services.documents import letterhead, zreport_doc
+from pos.services.fiscal import sign_line, signed_dict
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def open_shift(rt: Runtime, actor: Actor, float_cents: int) -> ShiftView:
         session.add(shift)
         session.flush()
         assert shift.id is not None
-        book(
+        booked = book(
             session,
             terminal=rt.terminal,
             kind="float",
@@ -124,7 +125,9 @@ def open_shift(rt: Runtime, actor: Actor, float_cents: int) -> ShiftView:
         audit.record(
             session, rt, "shift.open", f"shift #{shift.id}", after={"float_cents": float_cents}, by=actor.name
         )
-        return _view(shift)
+        view = _view(shift)
+    sign_line(rt, booked.id)
+    return view
 
 
 def close_shift(rt: Runtime, actor: Actor, shift_id: int, counted_cents: int | None) -> ShiftFigures:
@@ -152,7 +155,7 @@ def close_shift(rt: Runtime, actor: Actor, shift_id: int, counted_cents: int | N
         sums = sum_journal(entries(session, col(JournalLine.shift_id) == shift_id))
         difference = counted - sums.expected_cash_cents
         z_number = next_z_number(session, shift.terminal)
-        book(
+        booked = book(
             session,
             terminal=shift.terminal,
             kind="difference",
@@ -175,7 +178,9 @@ def close_shift(rt: Runtime, actor: Actor, shift_id: int, counted_cents: int | N
             },
             by=actor.name,
         )
-        return _figures(session, shift_id)
+        figures = _figures(session, shift_id)
+    sign_line(rt, booked.id)
+    return figures
 
 
 def shift_report(rt: Runtime, actor: Actor, shift_id: int | None = None) -> ShiftFigures:
@@ -214,6 +219,7 @@ def _figures(session: Session, shift_id: int) -> ShiftFigures:
         z_number=shift.z_number,
         counted_cents=shift.counted_cents,
         sums=sum_journal(lines),
+        tse_outages=tse_outages(session, shift.id),
     )
 
 
@@ -236,7 +242,8 @@ def print_report(rt: Runtime, actor: Actor, shift_id: int) -> PrintOutcome:
     """Print the shift's report as it stands now: the X report while open, the Z report once closed."""
     require(actor, Role.CASHIER, "print shift reports")
     with transaction(rt.engine) as session:
-        doc = zreport_doc(rt.config, _figures(session, shift_id), tse_outages=tse_outages(session, shift_id))
+        figures = _figures(session, shift_id)
+        doc = zreport_doc(rt.config, figures, tse_outages=figures.tse_outages)
         job_id = enqueue_payload_print(session, "zreport", doc.to_json())
     return run_jobs(rt, job_ids=[job_id])
 
@@ -317,7 +324,11 @@ def cash_movement(
             after={"cents": amount_cents, "reason": reason},
             by=actor.name,
         )
-        return CashMovement(kind, amount_cents, reason, shift.id, booked.number, now, (job_id,))
+        movement = CashMovement(kind, amount_cents, reason, shift.id, booked.number, now, (job_id,))
+    if sign_line(rt, booked.id) is not None:
+        with transaction(rt.engine) as session:
+            attach_fiscal(session, [job_id], signed_dict(rt, booked.id))
+    return movement
 
 
 def print_cash_slip(rt: Runtime, actor: Actor, movement: CashMovement) -> PrintOutcome:
@@ -349,6 +360,7 @@ def report_json(figures: ShiftFigures, zone: ZoneInfo) -> dict[str, Any]:
         "expected_cash_cents": figures.expected_cash_cents,
         "counted_cents": figures.counted_cents,
         "difference_cents": figures.difference_cents,
+        "tse_outages": figures.tse_outages,
         "by_tender": [
             {"tender": t.tender, "count": t.count, "total_cents": t.total_cents} for t in sums.by_tender
         ],

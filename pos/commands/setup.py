@@ -66,13 +66,18 @@ def demo(
 
 
 @app.command("run")
-def run() -> None:
+def run(
+    training: bool = typer.Option(
+        False, "--training", help="Training mode for new cashiers: nothing counts as takings, tickets are void."
+    ),
+) -> None:
     """Start the cashier app (the same as `pos` alone)."""
-    run_app()
+    run_app(training=training)
 
 
-def run_app() -> None:
+def run_app(*, training: bool = False) -> None:
     rt = load_runtime()
+    rt.training = training
     from pos.screens.app import PosApp
 
     cashier_app = PosApp(rt)

@@ -21,6 +21,7 @@ CHECKS: dict[str, str] = {
     "sold_counter_mismatch": """
         SELECT a.id, a.sold, COALESCE(s.units, 0) + COALESCE(k.kept, 0) AS units FROM article a
         LEFT JOIN (SELECT l.article_id, SUM(l.quantity - l.returned_quantity) AS units FROM order_line l
+                   JOIN orders o ON o.id = l.order_id WHERE o.status <> 'training'
                    GROUP BY l.article_id) s ON s.article_id = a.id
         LEFT JOIN (SELECT t.article_id, COUNT(*) AS kept FROM ticket t
                    WHERE t.voided AND t.first_redeemed_at IS NOT NULL GROUP BY t.article_id) k ON k.article_id = a.id
@@ -36,11 +37,12 @@ CHECKS: dict[str, str] = {
     # every ticket line has exactly one ticket with a code, valid unless the line was returned
     "ticket_line_mismatch": """
         SELECT l.id, l.returned_quantity, COUNT(t.id) AS tickets, SUM(CASE WHEN t.voided THEN 0 ELSE 1 END) AS valid
-        FROM order_line l JOIN article a ON a.id = l.article_id
+        FROM order_line l JOIN article a ON a.id = l.article_id JOIN orders o ON o.id = l.order_id
         LEFT JOIN ticket t ON t.order_line_id = l.id
         WHERE a.is_ticket
-        GROUP BY l.id, l.returned_quantity
-        HAVING COUNT(t.id) <> 1 OR SUM(CASE WHEN t.voided THEN 0 ELSE 1 END) <> 1 - l.returned_quantity
+        GROUP BY l.id, l.returned_quantity, o.status
+        HAVING COUNT(t.id) <> 1
+            OR SUM(CASE WHEN t.voided THEN 0 ELSE 1 END) <> (CASE WHEN o.status = 'training' THEN 0 ELSE 1 - l.returned_quantity END)
     """,
     "returned_more_than_sold": "SELECT id, quantity, returned_quantity FROM order_line WHERE returned_quantity > quantity OR returned_quantity < 0",
     "tickets_without_code": "SELECT id FROM ticket WHERE code IS NULL",

@@ -43,6 +43,7 @@ class TicketDoc:
     repeat_limit: int | None = None  # re-entries after the first; None = unlimited
     holder_name: str | None = None
     reprint: bool = False
+    training: bool = False  # sold in training mode: printed as such, never valid
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class SlipDoc:
     operator: str
     lines: tuple[SlipLine, ...]
     reprint: bool = False
+    training: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class ReceiptDoc:
     change_cents: int
     reprint: bool = False
     tenders: tuple[TenderLine, ...] = ()  # a split payment: what each tender paid
+    training: bool = False
     # With a TSE ([fiscal] signer): the journal's consecutive receipt number, and the signature (or the outage
     # mark) printed as the fiscal block with its QR code. None keeps the receipt as it was without a signer.
     receipt_number: int | None = None

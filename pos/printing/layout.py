@@ -98,6 +98,15 @@ def reprint_banner(lang: Language) -> list[Block]:
     return [Line(lang._("REPRINT"), "center", bold=True, large=True), Feed()]
 
 
+def training_banner(lang: Language, width: int) -> list[Block]:
+    """A training sale says so on every document: not takings, not a valid ticket."""
+    return [
+        Line(lang._("TRAINING"), "center", bold=True, large=True),
+        *wrap(lang._("Training mode: not valid, not a sale."), width, align="center", bold=True),
+        Feed(),
+    ]
+
+
 def letterhead(doc: Document, width: int) -> list[Block]:
     head = doc.letterhead
     blocks: list[Block] = []
@@ -140,6 +149,8 @@ def validity_lines(lang: Language, doc: TicketDoc) -> list[str]:
 def ticket_layout(doc: TicketDoc, lang: Language, width: int) -> list[Block]:
     blocks: list[Block] = reprint_banner(lang) if doc.reprint else []
     blocks += letterhead(doc, width)
+    if doc.training:
+        blocks += training_banner(lang, width)
     blocks.append(Rule())
     blocks += wrap(doc.article_name, width, align="center", bold=True, large=True)
     for text in validity_lines(lang, doc):
@@ -165,6 +176,8 @@ def order_heading(doc: SlipDoc | ReceiptDoc, lang: Language, width: int) -> list
 def slip_layout(doc: SlipDoc, lang: Language, width: int) -> list[Block]:
     blocks: list[Block] = reprint_banner(lang) if doc.reprint else []
     blocks += wrap(lang._("Order slip"), width, align="center", bold=True, large=True)
+    if doc.training:
+        blocks += training_banner(lang, width)
     blocks += letterhead(doc, width)
     blocks += order_heading(doc, lang, width)
     for item in doc.lines:
@@ -245,6 +258,8 @@ def receipt_layout(doc: ReceiptDoc, lang: Language, width: int, *, cash_drawer: 
     if doc.reprint:
         blocks += reprint_banner(lang)
     blocks += letterhead(doc, width)
+    if doc.training:
+        blocks += training_banner(lang, width)
     blocks += venue_details(doc, lang, width)
     blocks += wrap(lang._("Receipt"), width, align="center", bold=True)
     if doc.receipt_number is not None:

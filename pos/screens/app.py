@@ -83,6 +83,8 @@ class PosApp(App[None]):
 
     def on_mount(self) -> None:
         self.title = self.rt.config.venue.name
+        if self.rt.training:  # every screen says so: nothing sold here counts
+            self.title = self.lang._("TRAINING") + " · " + self.title
         self.sub_title = self.rt.terminal
         self.show_login()
         self.run_worker(self._preload, thread=True, exit_on_error=False, group="preload")

@@ -353,10 +353,12 @@ def sell(rt: Runtime, actor: Actor, request: SaleRequest) -> SaleResult:
         order_lines = _insert_lines(session, order_id, priced)
         tickets = _issue_tickets(session, rt, order_id, priced, order_lines, holder, secret)
         print_job_ids = enqueue_order_print(session, order_id, at=rt.now()) if request.print_tickets else []
-        mail_ids = enqueue_order_mails(session, rt, order_id) if holder.email and tickets else []
-        _take_units(session, priced)
-        if priced.allocation is not None:
-            _consume_codes(session, priced, order_id, order_lines)
+        training = rt.training
+        mail_ids = enqueue_order_mails(session, rt, order_id) if holder.email and tickets and not training else []
+        if not training:  # a training sale takes no places and uses no codes; its tickets are void
+            _take_units(session, priced)
+            if priced.allocation is not None:
+                _consume_codes(session, priced, order_id, order_lines)
         booked = book(
             session,
             terminal=rt.terminal,
@@ -369,6 +371,7 @@ def sell(rt: Runtime, actor: Actor, request: SaleRequest) -> SaleResult:
             tenders=payment.tenders,
             vat=[VatAmount(v.rate_bp, v.net_cents, v.vat_cents, v.gross_cents) for v in priced.totals.vat],
             groups=group_amounts(priced.lines),
+            training=training,
         )
         data = order_json(
             session, order, zone, unused_codes=priced.unused_codes, lines=order_lines, tickets=tickets
@@ -457,6 +460,7 @@ def _insert_order(
         change_cents=payment.change_cents,
         cart_link_id=link_id,
         link_promo=bool(request.link_promo),
+        status="training" if rt.training else "paid",
     )
     session.add(order)
     try:
@@ -530,6 +534,7 @@ def _issue_tickets(
                 repeat=article.repeat,
                 repeat_limit=article.repeat_limit,
                 created_at=now,
+                voided=rt.training,  # training: never an admissible ticket
             )
         )
     if not tickets:

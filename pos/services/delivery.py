@@ -105,7 +105,9 @@ def enqueue_order_print(
     order = load_order(session, order_id)
     if reprint and order.status == "cancelled":
         raise Refused("Order {id} is cancelled; its tickets are void and are not reprinted.", id=order_id)
-    query = select(Ticket).where(Ticket.order_id == order_id, col(Ticket.voided).is_(False))
+    query = select(Ticket).where(Ticket.order_id == order_id)
+    if order.status != "training":  # a training sale's tickets are void from the start, and print marked as such
+        query = query.where(col(Ticket.voided).is_(False))
     if ticket_ids is not None:
         query = query.where(col(Ticket.id).in_(list(ticket_ids)))
     tickets = list(session.exec(query.order_by(col(Ticket.id))))
@@ -271,10 +273,12 @@ def _claim(rt: Runtime, job_id: int, statuses: Sequence[str], outcome: PrintOutc
 
 
 def _void(session: Session, job: PrintJob) -> bool:
-    if job.order_id is not None:
-        order = session.get(Order, job.order_id)
-        if order is not None and order.status == "cancelled":
-            return True
+    """A job of a cancelled order or a void ticket is not printed (a training sale prints, marked as such)."""
+    order = session.get(Order, job.order_id) if job.order_id is not None else None
+    if order is not None and order.status == "training":
+        return False
+    if order is not None and order.status == "cancelled":
+        return True
     if job.ticket_id is not None:
         ticket = session.get(Ticket, job.ticket_id)
         return ticket is not None and ticket.voided

@@ -79,6 +79,7 @@ def load_ticket_doc(session: Session, config: Config, ticket_id: int, *, reprint
         repeat_limit=ticket.repeat_limit,
         holder_name=ticket.holder_name or customer_of(session, order)[0],
         reprint=reprint,
+        training=order.status == "training",
     )
 
 
@@ -108,6 +109,7 @@ def load_slip_doc(
         operator=order.operator,
         lines=tuple(SlipLine(quantity=line.quantity, name=line.article_name) for line in lines),
         reprint=reprint,
+        training=order.status == "training",
     )
 
 
@@ -129,6 +131,7 @@ def load_receipt_doc(session: Session, config: Config, order_id: int, *, reprint
         change_cents=order.change_cents,
         reprint=reprint,
         tenders=_split_tenders(session, order_id) if order.payment_method == "split" else (),
+        training=order.status == "training",
         **_fiscal_of_sale(session, order_id),
     )
 

@@ -189,3 +189,28 @@ def _preview(doc) -> str:  # type: ignore[no-untyped-def]
     from pos.printing.render import PrintSettings, preview
 
     return preview(doc, PrintSettings(_german()))
+
+
+def test_training_sales_are_signed_as_training_and_count_nowhere(signing: Runtime, tmp_path: Path) -> None:
+    from pos.db.redemption import redeem
+    from pos.services.delivery import run_jobs
+
+    shift = till.open_shift(signing, ADMIN, 0)
+    real = sell(signing, SaleRequest([CartLine("Bier")], print_tickets=False))
+    signing.training = True
+    trained = sell(signing, SaleRequest([CartLine("Konzert", 2)], print_tickets=True))
+    signing.training = False
+    assert trained.data["status"] == "training"
+    qr = parse_qr_code(trained.data["fiscal"]["qr"])
+    assert qr.process_data.startswith("AVTraining^")  # signed as a training receipt
+    assert all(redeem(signing, code).reason == "voided" for code in trained.ticket_codes)  # never admissible
+    x = till.shift_report(signing, ADMIN, shift.id)
+    assert x.sums.sales == 1 and x.sums.sales_cents == real.total_cents  # not counted as takings
+    with pytest.raises(Exception, match="training sale"):
+        orders.cancel_order(signing, ADMIN, trained.order_id)
+    out = tmp_path / "printer.bin"
+    printing = Runtime(test_config(printer={"kind": "file", "path": str(out)}), signing.database_url, clock=signing.clock)
+    assert len(run_jobs(printing, order_id=trained.order_id).printed) == 3  # two tickets and the receipt
+    assert out.read_bytes().count(b"TRAINING") >= 3
+    printing.engine.dispose()
+    assert check_database(signing, ADMIN).violations == {}

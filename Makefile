@@ -31,7 +31,7 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy pos/domain
 
 test: lint
-	env -u POS_CONFIG $(BIN)/pytest $(PYTEST_ARGS)
+	env -u POS_CONFIG $(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run_all.py

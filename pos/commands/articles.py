@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 import typer
 
 from pos.commands.common import JsonOption, article_app, fail, load_runtime, parse_or_fail, print_json
@@ -35,7 +36,7 @@ def add(
     from pos.domain.money import parse_amount, parse_rate
     from pos.domain.repeat import parse_repeat
     from pos.services.articles import NewArticle, add_article
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     zone = rt.config.venue.zone
@@ -77,7 +78,7 @@ def list_(
 ) -> None:
     """List all articles with price and availability (hidden ones included, marked)."""
     from pos.services.articles import list_articles
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     zone = rt.config.venue.zone
@@ -119,7 +120,7 @@ def set_availability_(
 ) -> None:
     """Change how many units of an article can be sold in all; takes effect at once on every terminal."""
     from pos.services.articles import set_availability
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
 
     if limit.strip().lower() == "unlimited":
         stock_limit = None

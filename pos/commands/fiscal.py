@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 from pathlib import Path
 
 import typer
@@ -15,8 +16,8 @@ app.add_typer(fiscal_app, name="fiscal")
 @fiscal_app.command("status")
 def status(as_json: bool = JsonOption) -> None:
     """The TSE's state (serial, counters, reachable) and the journal lines it did not sign (outages)."""
-    from pos.services.base import cli_actor
     from pos.services.fiscal import fiscal_status
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     data = fiscal_status(rt, cli_actor(rt)).json()
@@ -40,8 +41,8 @@ def status(as_json: bool = JsonOption) -> None:
 @fiscal_app.command("retry")
 def retry(as_json: bool = JsonOption) -> None:
     """Sign the journal lines an outage left unsigned, now that the TSE answers."""
-    from pos.services.base import cli_actor
     from pos.services.fiscal import retry_outages
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     signed = retry_outages(rt, cli_actor(rt))
@@ -62,8 +63,8 @@ def dsfinvk(
 ) -> None:
     """The DSFinV-K export for the tax office: one cash point closing per Z report closed in the period."""
     from pos.commands.export import _progress_bar, period_option
-    from pos.services.base import cli_actor
     from pos.services.fiscal import export_dsfinvk
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     zone = rt.config.venue.zone

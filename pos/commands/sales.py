@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 from typing import Any
 
 import typer
@@ -43,8 +44,8 @@ def sell_(
     """Sell articles headlessly: one order, paid, tickets issued (all or nothing)."""
     from pos.domain.money import format_plain, parse_amount
     from pos.domain.till import parse_tender
-    from pos.services.base import cli_actor
     from pos.services.checkout import SaleRequest, after_sale, parse_cart_args, sell
+    from pos.services.operators import cli_actor
 
     tenders = [parse_tender(text) for text in pay]
     given_cents = parse_or_fail(parse_amount, given, "--given") if given is not None else None
@@ -157,7 +158,7 @@ def _return(
     order: str, tickets: list[str], lines: list[str], refund: str | None, force: bool, as_json: bool
 ) -> None:
     from pos.domain.money import format_plain
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
     from pos.services.orders import AdmittedTickets, ReturnRequest, print_return_slip, return_order
 
     if refund not in (None, "cash", "card"):
@@ -203,7 +204,7 @@ def show(
 ) -> None:
     """Show an order with its lines, tickets, VAT and payment."""
     from pos.domain.money import format_plain
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
     from pos.services.orders import show_order
 
     rt = load_runtime()
@@ -223,8 +224,8 @@ def sales_report_(
     """Revenue and counts by article group and by payment method (cancelled orders excluded); door statistics."""
     from pos.commands.export import echo_door_report, period_option
     from pos.domain.money import format_plain
-    from pos.services.base import cli_actor
     from pos.services.export import door_report, sales_report
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     actor = cli_actor(rt)

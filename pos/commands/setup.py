@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 from pathlib import Path
 
 import typer
@@ -52,8 +53,8 @@ def demo(
     as_json: bool = JsonOption,
 ) -> None:
     """Load a demo venue: New Year's Eve, a concert, VIP, ride and season cards, a day ticket, drinks, merch."""
-    from pos.services.base import cli_actor
     from pos.services.demo import load_demo
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     created = load_demo(rt, cli_actor(rt), if_empty=if_empty)
@@ -68,7 +69,9 @@ def demo(
 @app.command("run")
 def run(
     training: bool = typer.Option(
-        False, "--training", help="Training mode for new cashiers: nothing counts as takings, tickets are void."
+        False,
+        "--training",
+        help="Training mode for new cashiers: nothing counts as takings, tickets are void.",
     ),
 ) -> None:
     """Start the cashier app (the same as `pos` alone)."""
@@ -89,8 +92,8 @@ def run_app(*, training: bool = False) -> None:
 @db_app.command("check")
 def check(as_json: bool = JsonOption) -> None:
     """Check the invariants in SQL (nothing oversold, over-admitted or half-written); exit 1 on a violation."""
-    from pos.services.base import cli_actor
     from pos.services.database import check_database
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     checked = check_database(rt, cli_actor(rt))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 from typing import Any
 
 import typer
@@ -29,7 +30,7 @@ def shift_open(
     as_json: bool = JsonOption,
 ) -> None:
     """Open this terminal's shift with its cash float (journalled as the shift's first line)."""
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
     from pos.services.till import open_shift, shift_report
 
     rt = load_runtime()
@@ -44,7 +45,7 @@ def shift_close(
     as_json: bool = JsonOption,
 ) -> None:
     """Close this terminal's open shift with the cash counted: prints and shows the Z report."""
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
     from pos.services.till import close_shift, print_report, shift_report
 
     rt = load_runtime()
@@ -67,7 +68,7 @@ def shift_report_(
     as_json: bool = JsonOption,
 ) -> None:
     """The X report of the open shift (it stays open), or the Z report of a closed one."""
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
     from pos.services.till import print_report, shift_report
 
     rt = load_runtime()
@@ -114,7 +115,7 @@ def _show(rt: Any, figures: Any, as_json: bool, headline: str | None) -> None:
 
 def _cash(kind: str, amount: str, reason: str, as_json: bool) -> None:
     from pos.domain.money import format_plain
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
     from pos.services.till import cash_movement, print_cash_slip
 
     rt = load_runtime()

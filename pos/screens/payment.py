@@ -366,13 +366,13 @@ class PaymentScreen(PosScreen):
             return
         left = self.left_to_pay()
         amount = left if amount is None else amount
-        if amount > left or amount <= 0:
-            self.refuse(
-                self._("Card pays at most what is left ({left}); only cash gives change.").format(
-                    left=self.lang.money(left)
-                )
-            )
-            return
+        tenders = [*self.tenders, TenderRequest("card", amount)]
+        if amount >= left:
+            try:  # the same rules as every sale: card never more than is due, cash may give change
+                settle_tenders(self.quote.total_cents, tenders)
+            except PosError as error:
+                self.show_error(error)
+                return
         self.app.push_screen(
             CardScreen(self.lang.money(amount)),
             callback=lambda approved: self._card_confirmed(approved, amount),
@@ -384,7 +384,7 @@ class PaymentScreen(PosScreen):
         if amount < self.left_to_pay():
             self.take_part(TenderRequest("card", amount))
             return
-        self.complete(self.request(tenders=[*self.tenders, TenderRequest("card")], given_cents=None))
+        self.complete(self.request(tenders=[*self.tenders, TenderRequest("card", amount)], given_cents=None))
 
     def take_part(self, tender: TenderRequest) -> None:
         """A part payment: counted, shown with what is left; the sale completes with the last tender."""

@@ -354,7 +354,9 @@ def sell(rt: Runtime, actor: Actor, request: SaleRequest) -> SaleResult:
         tickets = _issue_tickets(session, rt, order_id, priced, order_lines, holder, secret)
         print_job_ids = enqueue_order_print(session, order_id, at=rt.now()) if request.print_tickets else []
         training = rt.training
-        mail_ids = enqueue_order_mails(session, rt, order_id) if holder.email and tickets and not training else []
+        mail_ids = (
+            enqueue_order_mails(session, rt, order_id) if holder.email and tickets and not training else []
+        )
         if not training:  # a training sale takes no places and uses no codes; its tickets are void
             _take_units(session, priced)
             if priced.allocation is not None:

@@ -106,7 +106,9 @@ def enqueue_order_print(
     if reprint and order.status == "cancelled":
         raise Refused("Order {id} is cancelled; its tickets are void and are not reprinted.", id=order_id)
     query = select(Ticket).where(Ticket.order_id == order_id)
-    if order.status != "training":  # a training sale's tickets are void from the start, and print marked as such
+    if (
+        order.status != "training"
+    ):  # a training sale's tickets are void from the start, and print marked as such
         query = query.where(col(Ticket.voided).is_(False))
     if ticket_ids is not None:
         query = query.where(col(Ticket.id).in_(list(ticket_ids)))

@@ -205,7 +205,9 @@ def return_order(rt: Runtime, actor: Actor, request: ReturnRequest) -> ReturnRes
         shift_id = _booking_shift(session, rt, request.shift_id)
         order = load_order(session, request.order_id)
         if order.status == "training":
-            raise Refused("Order {id} was a training sale; nothing was taken, so nothing comes back.", id=order.id)
+            raise Refused(
+                "Order {id} was a training sale; nothing was taken, so nothing comes back.", id=order.id
+            )
         lines = {line.id: line for line in order_lines(session, request.order_id)}
         tickets = list(
             session.exec(select(Ticket).where(Ticket.order_id == order.id).order_by(col(Ticket.id)))

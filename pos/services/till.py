@@ -20,6 +20,7 @@ from pos.db import audit
 from pos.db.engine import transaction
 from pos.db.journal import book, entries, hold_open_shift, next_z_number, open_shift_of
 from pos.db.models import JournalLine, Operator, Shift
+from pos.db.terminal_lock import TerminalBusy, acquire
 from pos.domain.clock import iso_local
 from pos.domain.money import rate_number
 from pos.domain.roles import Role
@@ -31,6 +32,7 @@ from pos.services.base import Actor, require
 from pos.services.delivery import PrintOutcome, attach_fiscal, enqueue_payload_print, run_jobs
 from pos.services.documents import letterhead, zreport_doc
 from pos.services.fiscal import sign_line, signed_dict
+from pos.services.operators import log_in as check_pin
 
 
 @dataclass(frozen=True)
@@ -392,8 +394,6 @@ class Login:
 
 def log_in(rt: Runtime, name: str, pin: str) -> Login:
     """Check the PIN, then look for this terminal's open shift: what the login screen needs, in one call."""
-    from pos.services.operators import log_in as check_pin
-
     actor = check_pin(rt, name, pin)
     return Login(actor, shift_for_login(rt, actor))
 
@@ -404,8 +404,6 @@ def claim_terminal(rt: Runtime) -> Any:
     The lock dies with the process (a file lock on SQLite, a session advisory lock on PostgreSQL), so a crashed
     till never blocks its own restart. Returns the lock; call its release() when the app ends.
     """
-    from pos.db.terminal_lock import TerminalBusy, acquire
-
     try:
         return acquire(rt.engine, rt.database_url, rt.terminal)
     except TerminalBusy:

@@ -74,3 +74,26 @@ async def test_a_database_without_operators_says_how_to_add_one(shop) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await keys(pilot, *"admin", "enter", *"1234", "enter")
         assert message(pilot) == "No operator exists yet; add one with `pos operator add NAME --role admin`."
+
+
+async def test_a_second_app_with_the_same_terminal_name_is_refused(shop) -> None:
+    from pos.services.till import claim_terminal
+
+    held = claim_terminal(shop)  # the first app, still running
+    try:
+        app = PosApp(shop)
+        said: list[str] = []
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(100):
+                if app.return_code is not None:
+                    said = [str(text) for text in app._exit_renderables]
+                    break
+                await pilot.pause(0.05)
+        assert app.return_code == 2
+        assert any("Terminal test-terminal is already running on this database" in text for text in said)
+    finally:
+        held.release()
+    app = PosApp(shop)  # the first one ended: the name is free
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot)
+        assert type(app.screen).__name__ == "SaleScreen"

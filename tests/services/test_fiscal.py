@@ -209,7 +209,9 @@ def test_training_sales_are_signed_as_training_and_count_nowhere(signing: Runtim
     with pytest.raises(Exception, match="training sale"):
         orders.cancel_order(signing, ADMIN, trained.order_id)
     out = tmp_path / "printer.bin"
-    printing = Runtime(test_config(printer={"kind": "file", "path": str(out)}), signing.database_url, clock=signing.clock)
+    printing = Runtime(
+        test_config(printer={"kind": "file", "path": str(out)}), signing.database_url, clock=signing.clock
+    )
     assert len(run_jobs(printing, order_id=trained.order_id).printed) == 3  # two tickets and the receipt
     assert out.read_bytes().count(b"TRAINING") >= 3
     printing.engine.dispose()

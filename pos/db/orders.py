@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from pos.db.models import Customer, JournalLine, JournalTender, Order, OrderLine, PromoCode, Ticket
 from pos.domain.clock import iso_local
+from pos.domain.fiscal import fiscal_from_dict
 from pos.domain.money import rate_number
 from pos.domain.order import PricedLine, totals
 from pos.errors import NotFound
@@ -99,7 +100,7 @@ def order_json(
         "payments": payments,
         "refunded_cents": order.refunded_cents,
         "journal_number": sale.number if sale is not None else None,
-        "fiscal": json.loads(sale.fiscal) if sale is not None and sale.fiscal else None,
+        "fiscal": _fiscal_json(sale.fiscal if sale is not None else None),
         "tickets": [{"code": t.code, "article": names.get(t.article_id)} for t in tickets],
         "unused_codes": list(unused_codes),
         "customer": _customer_json(session, order),
@@ -169,3 +170,9 @@ def _customer_json(session: Session, order: Order) -> dict[str, Any] | None:
     if order.guest_name or order.guest_email:
         return {"id": None, "name": order.guest_name, "email": order.guest_email}
     return None
+
+
+def _fiscal_json(stored: str | None) -> dict[str, Any] | None:
+    """The sale's TSE data as `pos sell --json` shows it (null without a signer)."""
+    result = fiscal_from_dict(json.loads(stored)) if stored else None
+    return result.to_json() if result is not None else None

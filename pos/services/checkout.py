@@ -60,7 +60,7 @@ from pos.services.delivery import (
     run_jobs,
     send_order_mails,
 )
-from pos.services.fiscal import fiscal_json, sign_line
+from pos.services.fiscal import finish_signing, fiscal_json, sign_booked
 
 MAX_QUANTITY = 1000
 
@@ -375,11 +375,12 @@ def sell(rt: Runtime, actor: Actor, request: SaleRequest) -> SaleResult:
             groups=group_amounts(priced.lines),
             training=training,
         )
+        signed = sign_booked(session, rt, booked)
         data = order_json(
             session, order, zone, unused_codes=priced.unused_codes, lines=order_lines, tickets=tickets
         )
     data["fiscal"] = fiscal_json(
-        sign_line(rt, booked.id)
+        finish_signing(rt, booked, signed)
     )  # after the commit: the database never waits for it
     return SaleResult(
         order_id=order_id,

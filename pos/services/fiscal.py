@@ -21,7 +21,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from pos.db.engine import transaction
-from pos.db.journal import entries, store_fiscal
+from pos.db.journal import Booked, entries, store_fiscal
 from pos.db.models import JournalLine, OrderLine, Shift
 from pos.domain.clock import period_bounds
 from pos.domain.fiscal import (
@@ -39,7 +39,7 @@ from pos.domain.fiscal import (
     split_address,
 )
 from pos.domain.roles import Role
-from pos.domain.till import sum_journal
+from pos.domain.till import JournalEntry, sum_journal
 from pos.errors import Refused
 from pos.runtime import Runtime
 from pos.services.base import Actor, require
@@ -58,6 +58,42 @@ def signer_of(rt: Runtime) -> Any:
     return signer
 
 
+def receipt_of(entry: JournalEntry, kind: str, training: bool) -> FiscalReceipt:
+    """What the TSE signs for a journal line: amounts per VAT rate and per tender (cash movements untaxed)."""
+    if kind in CASH_MOVEMENTS:
+        return FiscalReceipt.cash_movement(entry.total_cents, training=training)
+    return FiscalReceipt.of(
+        [(v.rate_bp, v.gross_cents) for v in entry.vat],
+        [(t.tender, t.amount_cents) for t in entry.tenders],
+        training=training,
+    )
+
+
+def sign_booked(session: Any, rt: Runtime, booked: Booked) -> FiscalResult | None:
+    """Inside the booking's transaction, a local signer (the Test-TSE) signs at once: the line and its signature
+    are written together. A remote one (fiskaly) is asked after the commit (`sign_line`), so the database never
+    waits for the network. None when nothing was signed here."""
+    from pos.tse import sign
+
+    signer = signer_of(rt)
+    if signer is None or signer.remote or booked.entry is None or booked.at is None:
+        return None
+    tx_id = uuid.UUID(booked.tse_tx_id) if booked.tse_tx_id else uuid.uuid4()
+    receipt = receipt_of(booked.entry, booked.kind, booked.training)
+    result = sign(
+        signer, tx_id, receipt, at=booked.at, timeout_ms=rt.config.fiscal.timeout_ms, clock=rt.clock
+    )
+    store_fiscal(session, booked.id, result.to_dict(), outage=isinstance(result, Outage))
+    return result
+
+
+def finish_signing(rt: Runtime, booked: Booked, signed: FiscalResult | None) -> FiscalResult | None:
+    """After the commit: the signature made in the transaction, or now the remote signer's (within its budget)."""
+    if signed is not None or signer_of(rt) is None:
+        return signed
+    return sign_line(rt, booked.id)
+
+
 def sign_line(rt: Runtime, line_id: int) -> FiscalResult | None:
     """Sign one committed journal line (idempotent: a signed line keeps its signature); None without a signer."""
     from pos.tse import sign
@@ -74,14 +110,7 @@ def sign_line(rt: Runtime, line_id: int) -> FiscalResult | None:
         (entry,) = entries(session, col(JournalLine.id) == line_id)
         tx_id = uuid.UUID(line.tse_tx_id) if line.tse_tx_id else uuid.uuid4()
         at, kind, training = line.at, line.kind, line.training
-    if kind in CASH_MOVEMENTS:
-        receipt = FiscalReceipt.cash_movement(entry.total_cents, training=training)
-    else:
-        receipt = FiscalReceipt.of(
-            [(v.rate_bp, v.gross_cents) for v in entry.vat],
-            [(t.tender, t.amount_cents) for t in entry.tenders],
-            training=training,
-        )
+    receipt = receipt_of(entry, kind, training)
     result = sign(signer, tx_id, receipt, at=at, timeout_ms=rt.config.fiscal.timeout_ms, clock=rt.clock)
     with transaction(rt.engine) as session:
         store_fiscal(session, line_id, result.to_dict(), outage=isinstance(result, Outage))
@@ -90,13 +119,6 @@ def sign_line(rt: Runtime, line_id: int) -> FiscalResult | None:
 
 def fiscal_json(result: FiscalResult | None) -> dict[str, Any] | None:
     return None if result is None else result.to_json()
-
-
-def signed_dict(rt: Runtime, line_id: int) -> dict[str, Any] | None:
-    """The stored fiscal data of a journal line, as documents keep it."""
-    with transaction(rt.engine) as session:
-        line = session.get(JournalLine, line_id)
-        return json.loads(line.fiscal) if line is not None and line.fiscal else None
 
 
 # --- status --------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from pos.services.delivery import (
     send_all_pending,
 )
 from pos.services.documents import letterhead, order_docs
-from pos.services.fiscal import fiscal_json, sign_line, signed_dict
+from pos.services.fiscal import finish_signing, fiscal_json, sign_booked
 
 ORDER_HITS = 50
 
@@ -309,6 +309,7 @@ def return_order(rt: Runtime, actor: Actor, request: ReturnRequest) -> ReturnRes
             ],
             groups=[GroupAmount(g.group, -g.units, -g.total_cents) for g in group_amounts(priced)],
         )
+        signed = sign_booked(session, rt, booked)
         codes = {t.order_line_id: t.code for t in chosen_tickets}
         slip_lines = tuple(
             ReturnLine(line.article_name, units, amount, codes.get(line.id))
@@ -326,6 +327,7 @@ def return_order(rt: Runtime, actor: Actor, request: ReturnRequest) -> ReturnRes
             refunds=tuple(TenderLine(t.tender, t.amount_cents) for t in tenders),
             refund_cents=refund_cents,
             forced=bool(forced),
+            fiscal=signed,
         )
         job_id = enqueue_payload_print(session, "return", doc.to_json())
         audit.record(
@@ -345,10 +347,11 @@ def return_order(rt: Runtime, actor: Actor, request: ReturnRequest) -> ReturnRes
         )
         session.expire_all()
         data = order_json(session, load_order(session, order.id or 0), zone)
-    fiscal = fiscal_json(sign_line(rt, booked.id))
-    if fiscal is not None:
+    result = finish_signing(rt, booked, signed)
+    if signed is None and result is not None:  # signed after the commit: the slip gets it now
         with transaction(rt.engine) as session:
-            attach_fiscal(session, [job_id], signed_dict(rt, booked.id))
+            attach_fiscal(session, [job_id], result.to_dict())
+    fiscal = fiscal_json(result)
     return ReturnResult(
         order_id=order.id or 0,
         refund_cents=refund_cents,

@@ -31,7 +31,7 @@ from pos.runtime import Runtime
 from pos.services.base import Actor, require
 from pos.services.delivery import PrintOutcome, attach_fiscal, enqueue_payload_print, run_jobs
 from pos.services.documents import letterhead, zreport_doc
-from pos.services.fiscal import sign_line, signed_dict
+from pos.services.fiscal import finish_signing, sign_booked
 from pos.services.operators import log_in as check_pin
 
 
@@ -127,8 +127,9 @@ def open_shift(rt: Runtime, actor: Actor, float_cents: int) -> ShiftView:
         audit.record(
             session, rt, "shift.open", f"shift #{shift.id}", after={"float_cents": float_cents}, by=actor.name
         )
+        signed = sign_booked(session, rt, booked)
         view = _view(shift)
-    sign_line(rt, booked.id)
+    finish_signing(rt, booked, signed)
     return view
 
 
@@ -180,8 +181,9 @@ def close_shift(rt: Runtime, actor: Actor, shift_id: int, counted_cents: int | N
             },
             by=actor.name,
         )
+        signed = sign_booked(session, rt, booked)
         figures = _figures(session, shift_id)
-    sign_line(rt, booked.id)
+    finish_signing(rt, booked, signed)
     return figures
 
 
@@ -307,6 +309,7 @@ def cash_movement(
             tenders=[Tender("cash", signed)],
             reason=reason,
         )
+        signed = sign_booked(session, rt, booked)
         doc = CashDoc(
             letterhead=letterhead(rt.config),
             kind=kind,
@@ -316,6 +319,7 @@ def cash_movement(
             terminal=rt.terminal,
             operator=actor.name,
             journal_number=booked.number,
+            fiscal=signed,
         )
         job_id = enqueue_payload_print(session, "cash", doc.to_json())
         audit.record(
@@ -327,9 +331,10 @@ def cash_movement(
             by=actor.name,
         )
         movement = CashMovement(kind, amount_cents, reason, shift.id, booked.number, now, (job_id,))
-    if sign_line(rt, booked.id) is not None:
+    result = finish_signing(rt, booked, signed)
+    if signed is None and result is not None:  # signed after the commit: the slip gets it now
         with transaction(rt.engine) as session:
-            attach_fiscal(session, [job_id], signed_dict(rt, booked.id))
+            attach_fiscal(session, [job_id], result.to_dict())
     return movement
 
 

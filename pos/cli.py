@@ -33,6 +33,7 @@ for _name, _group in GROUPS.items():
 from pos.commands import (  # noqa: E402,F401
     articles,
     export,
+    gate,
     mail,
     operators,
     printing,

@@ -12,6 +12,10 @@ from typing import Any, TextIO
 import typer
 
 from pos.commands.common import JsonOption, export_app, fail, print_json, report_app
+from pos.i18n import language
+from pos.wording import reason_name
+
+ENGLISH = language("en")  # CLI output is English
 
 FromOption = typer.Option(
     None, "--from", help="First business day, venue local (e.g. 2026-12-31), or an ISO 8601 time."
@@ -208,4 +212,4 @@ def echo_door_report(report: dict[str, Any]) -> None:
     for row in report["entries_by_hour"]:
         typer.echo(f"  {row['hour'][:16].replace('T', ' ')}: {row['entries']}")
     for row in report["rejections_by_reason"]:
-        typer.echo(f"  rejected {row['reason']}: {row['count']}")
+        typer.echo(f"  rejected {row['reason']}: {row['count']} ({reason_name(ENGLISH, row['reason'])})")

@@ -1,4 +1,4 @@
-"""The door check against the database, and the admin's corrections of the repeat protocol.
+"""The door check against the database, the ticket read model, and the queries behind the protocol corrections.
 
 `redeem` is the hot path of a gate. Codes that fail the pure checks (shape, check digit, brand, MAC)
 never touch a ticket. The rest lock their ticket row, read its entries, let pos.domain.redemption
@@ -26,18 +26,16 @@ from sqlalchemy import and_, delete, func, select, true, update
 from sqlalchemy import exc as sa_exc
 from sqlmodel import Session, col
 
-from pos.db import audit
 from pos.db.articles import find_article
-from pos.db.engine import DatabaseError, transaction
-from pos.db.models import Article, Entry, Ticket
-from pos.domain.clock import iso_local
-from pos.domain.redemption import PastEntry, Reason, TicketState, Verdict, decide, explain
+from pos.db.engine import DatabaseError, read_snapshot
+from pos.db.models import Article, Customer, Entry, ScanLog, Ticket
+from pos.domain.clock import business_day, business_day_bounds, iso_local
+from pos.domain.redemption import PastEntry, Reason, TicketState, Verdict, decide
 from pos.domain.repeat import limit_json, total_entries
-from pos.domain.ticket_code import CodeProblem, parse_code
+from pos.domain.ticket_code import CodeProblem, parse_code, printable
 from pos.errors import NotFound, Refused
 from pos.runtime import Runtime
 
-LOGGED_CODE_CHARS = 64
 _BULK = {"synchronize_session": False}  # bulk corrections: no per-row bookkeeping in the session
 
 
@@ -55,7 +53,12 @@ class ScanResult:
     allowed_entries: int | None = None  # None: unlimited (or no ticket found)
     previous_at: datetime | None = None
     previous_gate: str | None = None
-    message: str = ""  # for the steward: "already used today at 19:42 at gate North"
+    # what the door shows besides the verdict (read in the same locked transaction)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    event_date: date | None = None
+    customer: str | None = None  # the order's customer record
+    birthday: date | None = None  # of that customer
 
 
 def redeem(rt: Runtime, scanned: str, *, at: datetime | None = None, gate: str | None = None) -> ScanResult:
@@ -67,7 +70,7 @@ def redeem(rt: Runtime, scanned: str, *, at: datetime | None = None, gate: str |
     parsed = parse_code(scanned, rt.config.brand.id, rt.config.brand_secret())
     if parsed.serial is None:
         problem = parsed.problem or CodeProblem.MALFORMED
-        result = _rejected(Reason(problem.value), printable(scanned), at, gate, rt.config.venue.zone)
+        result = _rejected(Reason(problem.value), printable(scanned), at, gate)
         with contextlib.suppress(DatabaseError), _door(rt) as door:
             door.log_rejection(result)  # the verdict stands even when the database is away
         return result
@@ -93,7 +96,7 @@ class _Door:
                 raw.execute("BEGIN IMMEDIATE")
             row = raw.execute(self.sql.lookup, (serial,)).fetchone()
             if row is None:
-                return self._rejected_in_transaction(_rejected(Reason.UNKNOWN, code, at, gate, zone))
+                return self._rejected_in_transaction(_rejected(Reason.UNKNOWN, code, at, gate))
             entries = [
                 PastEntry(self._instant(e_at), e_gate)
                 for e_at, e_gate in raw.execute(self.sql.entries, (serial,))
@@ -102,13 +105,13 @@ class _Door:
                 voided=bool(row[1]),
                 valid_from=self._instant(row[2]) if row[2] is not None else None,
                 valid_until=self._instant(row[3]) if row[3] is not None else None,
-                event_date=date.fromisoformat(row[4]) if isinstance(row[4], str) else row[4],
+                event_date=_day(row[4]),
                 repeat=row[5],
                 repeat_limit=row[6],
                 entries=entries,
             )
             verdict = decide(state, at, zone, rt.config.venue.day_start_minutes)
-            result = _result(verdict, row, serial, code, at, gate, zone)
+            result = _result(verdict, row, serial, code, at, gate)
             if not verdict.accepted:
                 return self._rejected_in_transaction(result)
             stamp = self._stored(at)
@@ -197,7 +200,9 @@ def _statements(placeholder: str, lock: str) -> _Statements:
     p = placeholder
     return _Statements(
         lookup="SELECT t.id, t.voided, t.valid_from, t.valid_until, t.event_date, t.repeat, t.repeat_limit,"
-        f" t.holder_name, a.name FROM ticket t JOIN article a ON a.id = t.article_id WHERE t.id = {p}{lock}",
+        " t.holder_name, a.name, c.name, c.birthday FROM ticket t JOIN article a ON a.id = t.article_id"
+        " JOIN orders o ON o.id = t.order_id LEFT JOIN customer c ON c.id = o.customer_id"
+        f" WHERE t.id = {p}{lock}",
         entries=f"SELECT at, gate FROM entry WHERE ticket_id = {p} ORDER BY first DESC, at, id",
         enter=f"INSERT INTO entry (ticket_id, at, gate, first, terminal) VALUES ({p}, {p}, {p}, {p}, {p})",
         first=f"UPDATE ticket SET first_redeemed_at = {p}, first_gate = {p} WHERE id = {p}",
@@ -237,22 +242,12 @@ def _database_error(exc: BaseException) -> DatabaseError:
     original = getattr(exc, "orig", None) or exc
     lines = str(original).strip().splitlines()
     detail = lines[0].rstrip(".") if lines else "unknown error"
-    return DatabaseError(f"The database is not reachable or busy: {detail}.")
+    return DatabaseError("The database is not reachable or busy: {detail}.", detail=detail)
 
 
-def _result(
-    verdict: Verdict, row: Any, serial: int, code: str, at: datetime, gate: str, zone: ZoneInfo
-) -> ScanResult:
+def _result(verdict: Verdict, row: Any, serial: int, code: str, at: datetime, gate: str) -> ScanResult:
     previous = verdict.previous
     reason = verdict.reason
-    if reason is None:
-        message = f"entry {verdict.entry}" + (
-            f" of {verdict.allowed_entries}" if verdict.allowed_entries else ""
-        )
-    else:
-        message = explain(
-            reason, previous.at if previous else None, previous.gate if previous else None, zone
-        )
     return ScanResult(
         accepted=verdict.accepted,
         reason=None if reason is None else reason.value,
@@ -266,25 +261,48 @@ def _result(
         allowed_entries=verdict.allowed_entries,
         previous_at=previous.at if previous else None,
         previous_gate=previous.gate if previous else None,
-        message=message,
+        valid_from=_Door._instant(row[2]) if row[2] is not None else None,
+        valid_until=_Door._instant(row[3]) if row[3] is not None else None,
+        event_date=_day(row[4]),
+        customer=row[9],
+        birthday=_day(row[10]),
     )
 
 
-def _rejected(reason: Reason, code: str, at: datetime, gate: str, zone: ZoneInfo) -> ScanResult:
-    return ScanResult(False, reason.value, 0, code, at, gate, message=explain(reason, None, None, zone))
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def printable(scanned: str) -> str:
-    """At most 64 characters, control characters and lone surrogates escaped (safe in a log and a terminal)."""
-    cut = scanned[:LOGGED_CODE_CHARS]
-    if cut.isprintable():
-        return cut
-    escaped = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in cut)
-    return escaped[:LOGGED_CODE_CHARS]
+def _rejected(reason: Reason, code: str, at: datetime, gate: str) -> ScanResult:
+    return ScanResult(False, reason.value, 0, code, at, gate)
 
 
 # ---------------------------------------------------------------------------------------------------
-# Ticket details and the admin's corrections (every change audited)
+# The door's running count
+
+
+def gate_counts(rt: Runtime, gate: str, now: datetime) -> tuple[int, int]:
+    """Accepted and rejected scans at this gate during the business day of `now`."""
+    venue = rt.config.venue
+    start, end = business_day_bounds(
+        business_day(now, venue.zone, venue.day_start_minutes), venue.zone, venue.day_start_minutes
+    )
+    with read_snapshot(rt.engine) as connection:
+        entries = connection.execute(
+            select(func.count())
+            .select_from(Entry)
+            .where(col(Entry.gate) == gate, col(Entry.at) >= start, col(Entry.at) < end)
+        ).scalar_one()
+        rejections = connection.execute(
+            select(func.count())
+            .select_from(ScanLog)
+            .where(col(ScanLog.gate) == gate, col(ScanLog.at) >= start, col(ScanLog.at) < end)
+        ).scalar_one()
+    return int(entries), int(rejections)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The ticket read model and the queries of the admin's corrections (the services audit them)
 
 
 def ticket_serial(rt: Runtime, code: str) -> int:
@@ -293,21 +311,22 @@ def ticket_serial(rt: Runtime, code: str) -> int:
     parsed = parse_code(cleaned, rt.config.brand.id, rt.config.brand_secret())
     if parsed.serial is not None:
         return parsed.serial
+    shown = printable(cleaned)
     if parsed.problem is CodeProblem.FOREIGN_BRAND:
-        raise NotFound(f"Ticket code {printable(cleaned)!r} belongs to another brand.")
+        raise NotFound("Ticket code {code!r} belongs to another brand.", code=shown)
     if parsed.problem is CodeProblem.FORGED:
         raise NotFound(
-            f"Ticket code {printable(cleaned)!r} is not one of ours (its security digits do not match)."
+            "Ticket code {code!r} is not one of ours (its security digits do not match).", code=shown
         )
     raise NotFound(
-        f"Ticket code {printable(cleaned)!r} is not a valid code: 24 digits with a correct check digit."
+        "Ticket code {code!r} is not a valid code: 24 digits with a correct check digit.", code=shown
     )
 
 
 def find_ticket(session: Session, rt: Runtime, code: str) -> Ticket:
     ticket = session.get(Ticket, ticket_serial(rt, code))
     if ticket is None:
-        raise NotFound(f"No ticket has the code {code.strip()!r}.")
+        raise NotFound("No ticket has the code {code!r}.", code=code.strip())
     return ticket
 
 
@@ -338,90 +357,68 @@ def ticket_json(session: Session, ticket: Ticket, zone: ZoneInfo) -> dict[str, A
     }
 
 
-def show_ticket(rt: Runtime, code: str) -> dict[str, Any]:
-    with transaction(rt.engine) as session:
-        return ticket_json(session, find_ticket(session, rt, code), rt.config.venue.zone)
-
-
-def protocol_delete(rt: Runtime, code: str, entry_id: int) -> dict[str, Any]:
-    """Delete one re-entry from the protocol (a mistaken scan, or a credit): one more entry is left."""
-    zone = rt.config.venue.zone
-    with transaction(rt.engine) as session:
-        ticket = find_ticket(session, rt, code)
-        entry = session.get(Entry, entry_id)
-        if entry is None or entry.ticket_id != ticket.id:
-            raise NotFound(f"Ticket {ticket.code} has no protocol entry {entry_id}.")
-        if entry.first:
-            raise Refused(
-                f"Entry {entry_id} is the first validation, not a protocol entry; "
-                f"undo it with `pos ticket reset {ticket.code} --full`."
-            )
-        before = {
-            "id": entry.id,
-            "at": iso_local(entry.at, zone),
-            "gate": entry.gate,
-            "terminal": entry.terminal,
-        }
-        session.delete(entry)
-        audit.record(session, rt, "ticket.protocol_delete", f"ticket #{ticket.id}", before=before)
-        session.flush()
-        return ticket_json(session, ticket, zone)
+def delete_protocol_entry(session: Session, ticket: Ticket, entry_id: int, zone: ZoneInfo) -> dict[str, Any]:
+    """Delete one re-entry of the ticket; returns the entry as it was (for the audit log)."""
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.ticket_id != ticket.id:
+        raise NotFound("Ticket {code} has no protocol entry {id}.", code=ticket.code, id=entry_id)
+    if entry.first:
+        raise Refused(
+            "Entry {id} is the first validation, not a protocol entry; undo it with `pos ticket reset {code} --full`.",
+            id=entry_id,
+            code=ticket.code,
+        )
+    before = {"id": entry.id, "at": iso_local(entry.at, zone), "gate": entry.gate, "terminal": entry.terminal}
+    session.delete(entry)
+    session.flush()
+    return before
 
 
 @dataclass(frozen=True)
-class Selection:
-    """Which tickets a bulk correction touches: codes, one article, or all tickets."""
+class Selected:
+    """The tickets a bulk correction touches: a WHERE clause on ticket, an audit target, the tickets named."""
 
-    codes: Sequence[str] = ()
-    article: str | None = None
-    all_tickets: bool = False
-
-    def describe(self) -> str:
-        if self.all_tickets:
-            return "all tickets"
-        if self.article is not None:
-            return f"tickets of article {self.article}"
-        return f"{len(self.codes)} ticket(s)"
+    clause: Any
+    target: str
+    named: list[Ticket]
 
 
-def _selected_ids(session: Session, rt: Runtime, selection: Selection) -> tuple[Any, str, list[Ticket]]:
-    """A WHERE clause on ticket.id, an audit target, and the tickets when named one by one."""
-    given = sum((bool(selection.codes), selection.article is not None, selection.all_tickets))
+def select_tickets(
+    session: Session, rt: Runtime, codes: Sequence[str], article: str | None, all_tickets: bool
+) -> Selected:
+    given = sum((bool(codes), article is not None, all_tickets))
     if given != 1:
         raise Refused("Name the tickets by code, or give --article ARTICLE, or --all (exactly one of them).")
-    if selection.all_tickets:
-        return true(), "all tickets", []
-    if selection.article is not None:
-        article = find_article(session, selection.article)
-        clause = Ticket.article_id == article.id
-        return clause, f"article #{article.id}", []
-    tickets = list({t.id: t for t in (find_ticket(session, rt, code) for code in selection.codes)}.values())
+    if all_tickets:
+        return Selected(true(), "all tickets", [])
+    if article is not None:
+        found = find_article(session, article)
+        return Selected(Ticket.article_id == found.id, f"article #{found.id}", [])
+    tickets = list({t.id: t for t in (find_ticket(session, rt, code) for code in codes)}.values())
     ids = [t.id for t in tickets]
-    return col(Ticket.id).in_(ids), "tickets " + ",".join(f"#{i}" for i in ids), tickets
+    return Selected(col(Ticket.id).in_(ids), "tickets " + ",".join(f"#{i}" for i in ids), tickets)
 
 
-def reset(rt: Runtime, selection: Selection, *, full: bool = False) -> dict[str, Any]:
-    """Clear the repeat protocols of the selection; `full` also undoes the first validations."""
-    with transaction(rt.engine) as session:
-        clause, target, named = _selected_ids(session, rt, selection)
-        ticket_ids = select(Ticket.id).where(clause)
-        entry_clause = col(Entry.ticket_id).in_(ticket_ids)
-        if not full:
-            entry_clause = and_(entry_clause, col(Entry.first).is_(False))
-        before = _protocol_summary(session, entry_clause, named, rt.config.venue.zone)
-        deleted = session.execute(delete(Entry).where(entry_clause), execution_options=_BULK).rowcount
-        undone = 0
-        if full:
-            undone = session.execute(
-                update(Ticket)
-                .where(clause, col(Ticket.first_redeemed_at).is_not(None))
-                .values(first_redeemed_at=None, first_gate=None),
-                execution_options=_BULK,
-            ).rowcount
-        tickets = session.execute(select(func.count()).select_from(Ticket).where(clause)).scalar_one()
-        after = {"tickets": tickets, "entries_deleted": deleted, "first_validations_undone": undone}
-        audit.record(session, rt, "ticket.reset_full" if full else "ticket.reset", target, before, after)
-        return after
+def reset_protocols(
+    session: Session, selected: Selected, *, full: bool, zone: ZoneInfo
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Clear the repeat protocols of the selection (`full`: the first validations too); (before, after)."""
+    ticket_ids = select(Ticket.id).where(selected.clause)
+    entry_clause = col(Entry.ticket_id).in_(ticket_ids)
+    if not full:
+        entry_clause = and_(entry_clause, col(Entry.first).is_(False))
+    before = _protocol_summary(session, entry_clause, selected.named, zone)
+    deleted = session.execute(delete(Entry).where(entry_clause), execution_options=_BULK).rowcount
+    undone = 0
+    if full:
+        undone = session.execute(
+            update(Ticket)
+            .where(selected.clause, col(Ticket.first_redeemed_at).is_not(None))
+            .values(first_redeemed_at=None, first_gate=None),
+            execution_options=_BULK,
+        ).rowcount
+    tickets = session.execute(select(func.count()).select_from(Ticket).where(selected.clause)).scalar_one()
+    return before, {"tickets": tickets, "entries_deleted": deleted, "first_validations_undone": undone}
 
 
 def _protocol_summary(
@@ -441,51 +438,38 @@ def _protocol_summary(
     return {"entries": len(rows), "by_ticket": by_ticket}
 
 
-def set_repeat(rt: Runtime, selection: Selection, repeat: str, repeat_limit: int | None) -> dict[str, Any]:
-    """Change repeat type and limit of tickets after the sale (the article's own option stays)."""
+def change_repeat(
+    session: Session, selected: Selected, repeat: str, repeat_limit: int | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Set repeat type and limit of the selected tickets (the article's own option stays); (before, after)."""
     if repeat == "none":
         repeat_limit = None
-    with transaction(rt.engine) as session:
-        clause, target, named = _selected_ids(session, rt, selection)
-        if named:
-            before: dict[str, Any] = {
-                f"#{t.id}": {"repeat": t.repeat, "repeat_limit": limit_json(t.repeat, t.repeat_limit)}
-                for t in named
-            }
-        else:
-            groups = session.execute(
-                select(Ticket.repeat, Ticket.repeat_limit, func.count())
-                .where(clause)
-                .group_by(Ticket.repeat, Ticket.repeat_limit)
-            ).all()
-            before = {_repeat_label(kind, limit): n for kind, limit, n in groups}
-        changed = session.execute(
-            update(Ticket).where(clause).values(repeat=repeat, repeat_limit=repeat_limit),
-            execution_options=_BULK,
-        ).rowcount
-        after = {"tickets": changed, "repeat": repeat, "repeat_limit": limit_json(repeat, repeat_limit)}
-        audit.record(session, rt, "ticket.set_repeat", target, before, after)
-        return after
+    if selected.named:
+        before: dict[str, Any] = {
+            f"#{t.id}": {"repeat": t.repeat, "repeat_limit": limit_json(t.repeat, t.repeat_limit)}
+            for t in selected.named
+        }
+    else:
+        groups = session.execute(
+            select(Ticket.repeat, Ticket.repeat_limit, func.count())
+            .where(selected.clause)
+            .group_by(Ticket.repeat, Ticket.repeat_limit)
+        ).all()
+        before = {_repeat_label(kind, limit): n for kind, limit, n in groups}
+    changed = session.execute(
+        update(Ticket).where(selected.clause).values(repeat=repeat, repeat_limit=repeat_limit),
+        execution_options=_BULK,
+    ).rowcount
+    return before, {"tickets": changed, "repeat": repeat, "repeat_limit": limit_json(repeat, repeat_limit)}
 
 
 def _repeat_label(kind: str, limit: int | None) -> str:
     return kind if kind == "none" else f"{kind}/{limit_json(kind, limit)}"
 
 
-def scan_json(result: ScanResult, zone: ZoneInfo) -> dict[str, Any]:
-    """`pos redeem --json` and one line of `pos gate --json`."""
-    return {
-        "accepted": result.accepted,
-        "reason": result.reason,
-        "entry": result.entry,
-        "allowed_entries": result.allowed_entries,
-        "code": result.code,
-        "ticket_id": result.ticket_id,
-        "holder": result.holder,
-        "article": result.article,
-        "at": iso_local(result.at, zone),
-        "gate": result.gate,
-        "previous_at": iso_local(result.previous_at, zone),
-        "previous_gate": result.previous_gate,
-        "message": result.message,
-    }
+def customer_birthday(session: Session, customer_id: int | None) -> date | None:
+    """The birthday of the order's customer record (the ticket detail shows it)."""
+    if customer_id is None:
+        return None
+    customer = session.get(Customer, customer_id)
+    return customer.birthday if customer else None

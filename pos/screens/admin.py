@@ -34,7 +34,6 @@ from pos.db.backoffice import export_to_file
 from pos.db.export import door_report
 from pos.db.models import Article
 from pos.db.promos import add_promo, generate_promos, list_promos
-from pos.db.redemption import Selection, reset, set_repeat
 from pos.db.reports import sales_report
 from pos.domain.clock import business_day, business_day_bounds, parse_date, parse_time
 from pos.domain.money import parse_amount, parse_rate
@@ -44,6 +43,8 @@ from pos.i18n import N_
 from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, reset_table
 from pos.screens.base import footer
 from pos.screens.ticket_detail import payment_words, repeat_dialog, repeat_words
+from pos.services.tickets import Selection, reset, set_repeat
+from pos.wording import reason_name
 
 TABS = ("articles", "promos", "export", "reports")
 TAB_ACTIONS = {
@@ -371,7 +372,7 @@ class AdminScreen(BackOfficeScreen):
             return
         codes = split_list(str(answers.get("codes", "")).replace(" ", ","))
         selection = Selection(codes=codes) if codes else Selection(article=f"#{article.id}")
-        self.call_service(set_repeat, self.rt, selection, kind, limit, done=self._repeat_set)
+        self.call_service(set_repeat, self.rt, self.app.actor, selection, kind, limit, done=self._repeat_set)
 
     def _repeat_set(self, result: dict[str, Any]) -> None:
         self.say(
@@ -393,7 +394,9 @@ class AdminScreen(BackOfficeScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.call_service(reset, self.rt, Selection(article=f"#{article.id}"), done=self._reset_done)
+                self.call_service(
+                    reset, self.rt, self.app.actor, Selection(article=f"#{article.id}"), done=self._reset_done
+                )
 
         self.app.push_screen(ConfirmDialog(question), answered)
 
@@ -676,5 +679,5 @@ class AdminScreen(BackOfficeScreen):
         table.add_section()
         table.add_row(_("Rejections"), str(report["rejections"]))
         for row in report["rejections_by_reason"]:
-            table.add_row(f"  {row['reason']}", str(row["count"]))
+            table.add_row(f"  {reason_name(self.lang, row['reason'])}", str(row["count"]))
         self.query_one("#door-report", Static).update(table)

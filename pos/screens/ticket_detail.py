@@ -1,8 +1,8 @@
 """One ticket: its settings, first validation, repeat protocol, order and customer, and the admin's corrections.
 
 Corrections (delete a protocol entry, reset the protocol, undo the first validation, change the repeat
-options) are for admins only and go through the audited services of pos.db.redemption, the same ones the
-`pos ticket ...` commands use. Reprint and resend go through the printing and mail services.
+options) are for admins only and go through the audited services of pos.services.tickets, the same ones the
+`pos ticket ...` commands use. Reprint and resend go through the order services.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Header, Input, Static
 
-from pos.db.backoffice import TicketDetail, reprint, resend, ticket_detail
-from pos.db.redemption import Selection, protocol_delete, reset, set_repeat
 from pos.domain.repeat import parse_repeat
 from pos.errors import PosError
 from pos.i18n import N_, Language
@@ -31,26 +29,17 @@ from pos.screens.backoffice import (
     reset_table,
 )
 from pos.screens.base import footer
+from pos.services.orders import reprint, resend
+from pos.services.tickets import Selection, TicketDetail, protocol_delete, reset, set_repeat, ticket_detail
+from pos.wording import repeat_words
+
+__all__ = ["TicketDetailScreen", "payment_words", "repeat_dialog", "repeat_words"]
 
 ADMIN_ACTIONS = frozenset({"delete_entry", "reset", "reset_full", "repeat"})
 
 
 def parse_local(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
-
-
-def repeat_words(lang: Language, repeat: str, limit: int | str | None) -> str:
-    """'single entry', 'anytime, unlimited' or 'daily, 9 re-entries (10 entries in all)'."""
-    _ = lang._
-    kinds = {"anytime": _("anytime"), "daily": _("once per day"), "same-day": _("same day only")}
-    if repeat == "none":
-        return _("single entry")
-    if limit == "unlimited" or limit is None:
-        return _("{kind}, unlimited re-entries").format(kind=kinds.get(repeat, repeat))
-    count = int(limit)
-    return _("{kind}, {n} re-entries ({total} entries in all)").format(
-        kind=kinds.get(repeat, repeat), n=count, total=count + 1
-    )
 
 
 def payment_words(lang: Language, method: str) -> str:
@@ -179,7 +168,9 @@ class TicketDetailScreen(BackOfficeScreen):
 
     def load(self, code: str) -> None:
         self.code = code.strip()
-        self.call_service(ticket_detail, self.rt, self.code, done=self.show, failed=self.not_found)
+        self.call_service(
+            ticket_detail, self.rt, self.app.actor, self.code, done=self.show, failed=self.not_found
+        )
 
     def not_found(self, error: PosError) -> None:
         self.detail = None
@@ -196,7 +187,7 @@ class TicketDetailScreen(BackOfficeScreen):
         self.detail = detail
         self.code = detail.ticket["code"]
         self.query_one("#code", Input).value = self.code
-        self.query_one("#summary", Static).update(self.summary_table(detail.ticket))
+        self.query_one("#summary", Static).update(self.summary_table(detail))
         self.show_protocol(detail.ticket)
         self.query_one("#order", Static).update(self.order_table(detail))
         self.refresh_bindings()
@@ -204,9 +195,10 @@ class TicketDetailScreen(BackOfficeScreen):
         if protocol.row_count:
             protocol.focus()
 
-    def summary_table(self, ticket: dict[str, Any]) -> Table:
+    def summary_table(self, detail: TicketDetail) -> Table:
         _ = self._
         lang = self.lang
+        ticket = detail.ticket
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
@@ -225,8 +217,8 @@ class TicketDetailScreen(BackOfficeScreen):
             if where:
                 text = _("{when} at gate {gate}").format(when=text, gate=where)
             table.add_row(_("First entry"), text)
-        entries = (1 if first else 0) + len(ticket["protocol"])
         allowed = ticket.get("allowed_entries")
+        entries = detail.entries
         used = _("{n} of {total}").format(n=entries, total=allowed) if allowed else _("{n}").format(n=entries)
         table.add_row(_("Entries"), used)
         return table
@@ -300,6 +292,7 @@ class TicketDetailScreen(BackOfficeScreen):
                 self.call_service(
                     protocol_delete,
                     self.rt,
+                    self.app.actor,
                     self.code,
                     entry_id,
                     done=self._corrected(self._("Entry deleted.")),
@@ -326,7 +319,9 @@ class TicketDetailScreen(BackOfficeScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.call_service(reset, self.rt, selection, full=full, done=self._corrected(done))
+                self.call_service(
+                    reset, self.rt, self.app.actor, selection, full=full, done=self._corrected(done)
+                )
 
         self.app.push_screen(ConfirmDialog(question), answered)
 
@@ -347,6 +342,7 @@ class TicketDetailScreen(BackOfficeScreen):
         self.call_service(
             set_repeat,
             self.rt,
+            self.app.actor,
             Selection(codes=[self.code]),
             kind,
             limit,
@@ -366,7 +362,9 @@ class TicketDetailScreen(BackOfficeScreen):
         if self.detail is None:
             return
         self.say(self._("Printing ..."))
-        self.call_service(reprint, self.rt, self.detail.order["id"], [self.code], done=self._printed)
+        self.call_service(
+            reprint, self.rt, self.app.actor, self.detail.order["id"], [self.code], done=self._printed
+        )
 
     def _printed(self, outcome: Any) -> None:
         problem = print_problem(self.lang, outcome)
@@ -378,7 +376,7 @@ class TicketDetailScreen(BackOfficeScreen):
     def action_resend(self) -> None:
         if self.detail is None:
             return
-        self.call_service(resend, self.rt, self.detail.order["id"], done=self._resent)
+        self.call_service(resend, self.rt, self.app.actor, self.detail.order["id"], done=self._resent)
 
     def _resent(self, result: tuple[list[int], Any]) -> None:
         queued, outcome = result
@@ -390,7 +388,7 @@ class TicketDetailScreen(BackOfficeScreen):
             self.say(self._("{n} mails sent.").format(n=len(outcome.sent)))
 
     def action_order(self) -> None:
-        from pos.screens.orders import OrdersScreen
+        from pos.screens.orders import OrdersScreen  # here: pos.screens.orders imports this module
 
         if self.detail is not None:
             self.app.push_screen(OrdersScreen(query=str(self.detail.order["id"])))

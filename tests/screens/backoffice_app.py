@@ -9,8 +9,10 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 
 from pos.db.models import Operator
+from pos.domain.roles import Role
 from pos.i18n import venue_language
 from pos.runtime import Runtime
+from pos.services.base import Actor
 
 
 class HostApp(App[None]):
@@ -22,6 +24,11 @@ class HostApp(App[None]):
         self.lang = venue_language(rt.config.venue)
         self.operator = Operator(id=1, name=role, role=role, pin_hash="-")
         self.first_screen = screen
+
+    @property
+    def actor(self) -> Actor:
+        """As the cashier app hands the logged-in operator to the services."""
+        return Actor(self.operator.name, Role(self.operator.role), self.operator.id)
 
     def on_mount(self) -> None:
         self.push_screen(self.first_screen)

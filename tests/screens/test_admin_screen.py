@@ -128,7 +128,7 @@ async def test_reports_show_sales_and_door_tables(sqlite_rt) -> None:
         await wait_until(pilot, lambda: "Rejections" in screen_text(app))
         text = screen_text(app)
         assert "General" in text and "€50.00" in text
-        assert "already_redeemed" in text
+        assert "already used" in text  # the reason in words, as the door screen says it
         assert "Gate north" in text
 
 

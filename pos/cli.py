@@ -32,6 +32,7 @@ for _name, _group in GROUPS.items():
 # Each module adds its commands to `app` or to a group in pos.commands.common when imported.
 from pos.commands import (  # noqa: E402,F401
     articles,
+    door,
     export,
     gate,
     mail,

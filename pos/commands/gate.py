@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import typer
 
-from pos.commands.common import JsonOption, app, load_runtime
+from pos.commands.common import JsonOption, PosGroup, app, load_runtime, print_json
 from pos.errors import PosError
 
 if TYPE_CHECKING:
@@ -126,6 +126,8 @@ def verdict_line(rt: Runtime, verdict: DoorVerdict, *, as_json: bool = False, co
     else:
         word, paint = "REJECT", _RED
     label = f"{paint} {word} {_RESET}" if color else word
+    if verdict.offline and verdict.reason not in ("offline", "error"):
+        label += " (offline)"
     parts = [verdict.message]
     parts += [printable(text) for text in (verdict.shown_holder, verdict.article) if text]
     if verdict.ticket_id is None and verdict.code:
@@ -133,9 +135,21 @@ def verdict_line(rt: Runtime, verdict: DoorVerdict, *, as_json: bool = False, co
     return f"{label}  " + " | ".join(part for part in parts if part)
 
 
-@app.command("gate")
+gate_app = typer.Typer(
+    cls=PosGroup,
+    help="A headless door gate; `pos gate sync` and `pos gate upload` for its local copy and offline queue.",
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(gate_app, name="gate")
+GateOption = typer.Option(None, "--gate", help="Gate name; default [terminal] gate.")
+
+
+@gate_app.callback(invoke_without_command=True)
 def gate_(
-    gate: str | None = typer.Option(None, "--gate", help="Gate name; default [terminal] gate."),
+    ctx: typer.Context,
+    gate: str | None = GateOption,
     input_: str | None = typer.Option(
         None,
         "--input",
@@ -143,10 +157,17 @@ def gate_(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """A headless gate: one code per line in, one verdict per line out, until end of input or Ctrl-C."""
+    """A headless gate: one code per line in, one verdict per line out, until end of input or Ctrl-C.
+
+    While it runs it refreshes its local copy every [gate] sync_seconds; when the database does not answer
+    within [gate] offline_after_ms it decides from that copy (the verdict says offline) and uploads the
+    queued scans as soon as the database is back.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     # Imported here, not at the top: every `pos` command loads this module, and only the gate needs these.
     from pos.devices.scanners import scanner_lines
-    from pos.services.door import door_actor
+    from pos.services.door import door_actor, keep_in_sync
 
     rt = load_runtime()
     rt.config.brand_secret()  # a missing secret is one sentence now, not one per scan
@@ -154,6 +175,7 @@ def gate_(
     color = not as_json and sys.stdout.isatty()
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")  # a name the terminal cannot show must not stop the gate
+    stop = keep_in_sync(rt, actor, gate)
     try:
         if input_ is None:
             with scanner_lines(rt.config.scanner, stdin_lines) as lines:
@@ -165,3 +187,53 @@ def gate_(
         pass
     except BrokenPipeError:  # the reader of our verdicts went away: nothing left to tell
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush stays quiet
+    finally:
+        stop()
+
+
+@gate_app.command("sync")
+def sync_(gate: str | None = GateOption, as_json: bool = JsonOption) -> None:
+    """Refresh the gate's local copy of the tickets now (only what changed since the last refresh)."""
+    from pos.services.door import door_actor, sync  # lean start-up of the other commands (see the top)
+
+    rt = load_runtime()
+    result = sync(rt, door_actor(rt), gate)
+    if as_json:
+        print_json(
+            {
+                "full": result.full,
+                "tickets": result.tickets,
+                "entries": result.entries,
+                "seconds": round(result.seconds, 3),
+                "copy_tickets": result.copy_tickets,
+            }
+        )
+    else:
+        kind = "Full copy" if result.full else "Refreshed"
+        typer.echo(
+            f"{kind}: {result.tickets} ticket(s) with {result.entries} entries in {result.seconds:.1f} s;"
+            f" the copy holds {result.copy_tickets} ticket(s)."
+        )
+
+
+@gate_app.command("upload")
+def upload_(gate: str | None = GateOption, as_json: bool = JsonOption) -> None:
+    """Send the scans this gate decided offline to the database now (each is recorded once)."""
+    from pos.services.door import door_actor, upload  # lean start-up of the other commands (see the top)
+
+    rt = load_runtime()
+    result = upload(rt, door_actor(rt), gate)
+    if as_json:
+        print_json(
+            {
+                "recorded": result.recorded,
+                "conflicts": result.conflicts,
+                "duplicates": result.duplicates,
+                "pending": result.pending,
+            }
+        )
+    else:
+        typer.echo(
+            f"Uploaded: {result.recorded} recorded, {result.conflicts} conflict(s),"
+            f" {result.duplicates} already there; {result.pending} still queued."
+        )

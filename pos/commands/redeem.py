@@ -23,15 +23,18 @@ def redeem_(
     as_json: bool = JsonOption,
 ) -> None:
     """Check a ticket at the door and record the entry. Exit code 0 accepted, 1 rejected."""
-    from pos.services.door import door_actor, scan
+    from pos.services.door import door_actor, scan, settle
 
     rt = load_runtime()
     when = _parse_time(at, "--at", rt.config.venue.zone) if at else None
-    verdict = scan(rt, door_actor(rt), code, at=when, gate=gate)
+    actor = door_actor(rt)
+    verdict = scan(rt, actor, code, at=when, gate=gate)
     if as_json:
         print_json(verdict.json(rt))
     else:
         typer.echo(verdict_line(rt, verdict, color=sys.stdout.isatty()))
+    sys.stdout.flush()
+    settle(rt, actor, gate)  # the answer is out; a rejection's log line may still be on its way
     raise typer.Exit(0 if verdict.accepted else 1)
 
 

@@ -16,18 +16,20 @@ rows back through the models. Everything else here uses the ORM.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, select, true, update
+from sqlalchemy import and_, create_engine, delete, event, func, select, true, update
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from pos.db.articles import find_article
-from pos.db.engine import DatabaseError, read_snapshot
+from pos.db.engine import DatabaseError, is_sqlite, make_engine, normalise_url, read_snapshot
 from pos.db.models import Article, Customer, Entry, ScanLog, Ticket
 from pos.domain.clock import business_day, business_day_bounds, iso_local
 from pos.domain.redemption import PastEntry, Reason, TicketState, Verdict, decide
@@ -59,10 +61,29 @@ class ScanResult:
     event_date: date | None = None
     customer: str | None = None  # the order's customer record
     birthday: date | None = None  # of that customer
+    scan_id: str | None = None
 
 
-def redeem(rt: Runtime, scanned: str, *, at: datetime | None = None, gate: str | None = None) -> ScanResult:
-    """Check one scan and record it: an Entry when accepted, a ScanLog row when rejected."""
+class Abandoned(Exception):
+    """The gate stopped waiting for this scan (it decided offline): nothing was written."""
+
+
+def redeem(
+    rt: Runtime,
+    scanned: str,
+    *,
+    at: datetime | None = None,
+    gate: str | None = None,
+    scan_id: str | None = None,
+    engine: Engine | None = None,
+    still_wanted: Callable[[], bool] | None = None,
+) -> ScanResult:
+    """Check one scan and record it: an Entry when accepted, a ScanLog row when rejected.
+
+    `engine`: the door's engine with its bounded waits (see `door_engine`); default the runtime's.
+    `still_wanted`: asked after the locked read and before anything is written; False rolls back and raises
+    Abandoned (the gate gave up waiting and decided without the database).
+    """
     at = at or rt.now()
     if at.tzinfo is None:
         raise ValueError("redeem() needs an aware scan time (UTC or with an offset)")
@@ -70,84 +91,149 @@ def redeem(rt: Runtime, scanned: str, *, at: datetime | None = None, gate: str |
     parsed = parse_code(scanned, rt.config.brand.id, rt.config.brand_secret())
     if parsed.serial is None:
         problem = parsed.problem or CodeProblem.MALFORMED
-        result = _rejected(Reason(problem.value), printable(scanned), at, gate)
-        with contextlib.suppress(DatabaseError), _door(rt) as door:
-            door.log_rejection(result)  # the verdict stands even when the database is away
+        result = _rejected(Reason(problem.value), printable(scanned), at, gate, scan_id)
+        with contextlib.suppress(DatabaseError), _door(rt, engine) as door:
+            door.log_rejections([result])  # the verdict stands even when the database is away
         return result
-    with _door(rt) as door:
-        return door.check_and_record(rt, scanned, parsed.serial, at, gate)
+    with _door(rt, engine) as door:
+        return door.check_and_record(rt, scanned, parsed.serial, at, gate, scan_id, still_wanted)
+
+
+def log_rejections(rt: Runtime, results: Sequence[ScanResult], *, engine: Engine | None = None) -> None:
+    """Log rejections decided without a lookup (bad codes), in one transaction; a scan id logs once."""
+    with _door(rt, engine) as door:
+        door.log_rejections(results)
+
+
+class UploadOutcome(StrEnum):
+    RECORDED = "recorded"  # the offline entry (or rejection) is now in the database
+    CONFLICT = "conflict"  # recorded, but it breaks a rule there: listed for an admin
+    DUPLICATE = "duplicate"  # it was there already (an upload repeated after a lost acknowledgement)
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineScan:
+    """A scan a gate decided without the database, as its queue hands it over."""
+
+    scan_id: str
+    code: str
+    serial: int | None
+    at: datetime
+    gate: str
+    terminal: str
+    accepted: bool
+    reason: str | None
+
+
+def upload_scan(rt: Runtime, scan: OfflineScan, *, engine: Engine | None = None) -> UploadOutcome:
+    """Record one offline scan at its original time, once however often it is sent.
+
+    An admission is recorded as an entry marked offline; when the database's rules refuse it (the ticket
+    was used at another gate meanwhile, was voided, is unknown) it is recorded all the same, the person is
+    inside, and a conflict is listed. A rejection goes to the scan log, and takes back an entry that an
+    online attempt of the same scan may have committed after the gate had stopped waiting for it.
+    """
+    with _door(rt, engine) as door:
+        try:
+            if scan.accepted:
+                return door.upload_entry(rt, scan)
+            return door.upload_rejection(scan)
+        except door.duplicate:  # the same scan sent at the same moment by a retry: recorded once
+            return UploadOutcome.DUPLICATE
 
 
 class _Door:
     """One pooled driver connection and the fixed statements of the door check."""
 
-    def __init__(self, raw: Any, sqlite: bool, terminal: str) -> None:
+    def __init__(self, raw: Any, sqlite: bool, terminal: str, duplicate: type[Exception] = Exception) -> None:
         self.raw = raw
         self.sqlite = sqlite
+        self.duplicate = duplicate
         self.terminal = terminal
         self.sql = _SQLITE if sqlite else _POSTGRES
 
-    def check_and_record(self, rt: Runtime, code: str, serial: int, at: datetime, gate: str) -> ScanResult:
-        """The locked read-decide-write: an entry committed durably, or a rejection logged cheaply."""
-        zone = rt.config.venue.zone
+    def _locked_read(self, serial: int) -> tuple[Any, list[PastEntry]]:
+        """Lock the ticket row and read it with its entries: on PostgreSQL one round trip (a pipeline)."""
+        raw = self.raw
+        if self.sqlite:
+            raw.execute("BEGIN IMMEDIATE")
+            row = raw.execute(self.sql.lookup, (serial,)).fetchone()
+            entries = raw.execute(self.sql.entries, (serial,)).fetchall() if row is not None else []
+        else:
+            with raw.pipeline():
+                ticket = raw.execute(self.sql.lookup, (serial,))
+                listed = raw.execute(self.sql.entries, (serial,))
+                row = ticket.fetchone()
+                entries = listed.fetchall()
+        return row, [PastEntry(self._instant(at), gate) for at, gate in entries]
+
+    def check_and_record(
+        self,
+        rt: Runtime,
+        code: str,
+        serial: int,
+        at: datetime,
+        gate: str,
+        scan_id: str | None,
+        still_wanted: Callable[[], bool] | None = None,
+    ) -> ScanResult:
+        """The locked read-decide-write: an entry committed durably, or a rejection logged cheaply.
+
+        PostgreSQL: two round trips, the locked read (BEGIN, lock and read the ticket, read its entries)
+        and the write with COMMIT; a rejection writes its log line in the second, unflushed.
+        """
         raw = self.raw
         try:
-            if self.sqlite:
-                raw.execute("BEGIN IMMEDIATE")
-            row = raw.execute(self.sql.lookup, (serial,)).fetchone()
+            row, entries = self._locked_read(serial)
+            if still_wanted is not None and not still_wanted():
+                raise Abandoned()
             if row is None:
-                return self._rejected_in_transaction(_rejected(Reason.UNKNOWN, code, at, gate))
-            entries = [
-                PastEntry(self._instant(e_at), e_gate)
-                for e_at, e_gate in raw.execute(self.sql.entries, (serial,))
-            ]
-            state = TicketState(
-                voided=bool(row[1]),
-                valid_from=self._instant(row[2]) if row[2] is not None else None,
-                valid_until=self._instant(row[3]) if row[3] is not None else None,
-                event_date=_day(row[4]),
-                repeat=row[5],
-                repeat_limit=row[6],
-                entries=entries,
+                return self._rejected_in_transaction(_rejected(Reason.UNKNOWN, code, at, gate, scan_id))
+            verdict = decide(
+                _state(row, entries), at, rt.config.venue.zone, rt.config.venue.day_start_minutes
             )
-            verdict = decide(state, at, zone, rt.config.venue.day_start_minutes)
-            result = _result(verdict, row, serial, code, at, gate)
+            result = _result(verdict, row, serial, code, at, gate, scan_id)
             if not verdict.accepted:
                 return self._rejected_in_transaction(result)
-            stamp = self._stored(at)
-            raw.execute(self.sql.enter, (serial, stamp, gate, not entries, self.terminal))
-            if not entries:
-                raw.execute(self.sql.first, (stamp, gate, serial))
+            self._enter(serial, at, gate, first=not entries, scan_id=scan_id, offline=False)
             raw.commit()
             return result
         except BaseException:
             raw.rollback()
             raise
 
+    def _enter(
+        self, serial: int, at: datetime, gate: str, *, first: bool, scan_id: str | None, offline: bool
+    ) -> None:
+        stamp = self._stored(at)
+        self.raw.execute(self.sql.enter, (serial, stamp, gate, first, self.terminal, scan_id, offline))
+        if first:
+            self.raw.execute(self.sql.first, (stamp, gate, serial))
+
     def _rejected_in_transaction(self, result: ScanResult) -> ScanResult:
         """End the locked transaction of a rejection and log it without waiting for the disk."""
         if self.sqlite:
             self.raw.rollback()  # it only read; the log follows in a transaction of its own
-            self.log_rejection(result)
+            self.log_rejections([result])
         else:
             self.raw.execute("SET LOCAL synchronous_commit = off")
-            self.raw.execute(self.sql.log, self._log_values(result))
+            self.raw.execute(self.sql.log, self._log_values(result, offline=False))
             self.raw.commit()
         return result
 
-    def log_rejection(self, result: ScanResult) -> None:
-        """One INSERT committed without waiting for the disk flush.
+    def log_rejections(self, results: Sequence[ScanResult], *, offline: bool = False) -> None:
+        """INSERTs committed without waiting for the disk flush.
 
         Rejections are door statistics, not admissions: a power cut may lose the last few, never an
         entry. SQLite can switch off the flush only between transactions and per connection (restored
         at once); PostgreSQL per transaction.
         """
         raw = self.raw
-        values = self._log_values(result)
+        rows = [self._log_values(result, offline=offline) for result in results]
         if not self.sqlite:
             try:
                 raw.execute("SET LOCAL synchronous_commit = off")
-                raw.execute(self.sql.log, values)
+                raw.cursor().executemany(self.sql.log, rows)
                 raw.commit()
             except BaseException:
                 raw.rollback()
@@ -157,7 +243,7 @@ class _Door:
         raw.execute("PRAGMA synchronous=NORMAL")
         try:
             raw.execute("BEGIN IMMEDIATE")
-            raw.execute(self.sql.log, values)
+            raw.executemany(self.sql.log, rows)
             raw.commit()
         except BaseException:
             raw.rollback()
@@ -165,7 +251,101 @@ class _Door:
         finally:
             raw.execute(f"PRAGMA synchronous={level}")
 
-    def _log_values(self, result: ScanResult) -> tuple[Any, ...]:
+    def upload_entry(self, rt: Runtime, scan: OfflineScan) -> UploadOutcome:
+        raw = self.raw
+        now = self._stored(rt.now())
+        try:
+            if scan.serial is None:
+                raise ValueError("an admitted offline scan names its ticket")
+            row, entries = self._locked_read(scan.serial)
+            if raw.execute(self.sql.seen, (scan.scan_id, scan.scan_id)).fetchone() is not None:
+                raw.rollback()
+                return UploadOutcome.DUPLICATE
+            raw.execute(self.sql.unlog, (scan.scan_id,))  # an online attempt that logged a rejection
+            if row is None:
+                self._conflict(scan, None, Reason.UNKNOWN.value, None, now)
+                raw.commit()
+                return UploadOutcome.CONFLICT
+            state = _state(row, entries)
+            verdict = decide(state, scan.at, rt.config.venue.zone, rt.config.venue.day_start_minutes)
+            self._enter(
+                scan.serial, scan.at, scan.gate, first=not entries, scan_id=scan.scan_id, offline=True
+            )
+            if verdict.accepted:
+                raw.commit()
+                return UploadOutcome.RECORDED
+            entry_id = raw.execute(self.sql.entry_of_scan, (scan.scan_id,)).fetchone()[0]
+            assert verdict.reason is not None
+            self._conflict(scan, entry_id, verdict.reason.value, verdict.previous, now)
+            raw.commit()
+            return UploadOutcome.CONFLICT
+        except BaseException:
+            raw.rollback()
+            raise
+
+    def _conflict(
+        self, scan: OfflineScan, entry_id: int | None, reason: str, previous: PastEntry | None, now: Any
+    ) -> None:
+        self.raw.execute(
+            self.sql.conflict,
+            (
+                scan.scan_id,
+                scan.serial if entry_id is not None else None,
+                entry_id,
+                scan.code,
+                self._stored(scan.at),
+                scan.gate,
+                scan.terminal,
+                reason,
+                self._stored(previous.at) if previous else None,
+                previous.gate if previous else None,
+                now,
+            ),
+        )
+
+    def upload_rejection(self, scan: OfflineScan) -> UploadOutcome:
+        """Log the rejection once; take back an entry an abandoned online attempt of this scan committed."""
+        raw = self.raw
+        try:
+            if self.sqlite:
+                raw.execute("BEGIN IMMEDIATE")
+            if raw.execute(self.sql.logged, (scan.scan_id,)).fetchone() is not None:
+                raw.rollback()
+                return UploadOutcome.DUPLICATE
+            taken = raw.execute(self.sql.entry_of_scan, (scan.scan_id,)).fetchone()
+            if taken is not None:
+                self._take_back(taken[0], scan.serial)
+            result = ScanResult(
+                False,
+                scan.reason,
+                0,
+                scan.code,
+                scan.at,
+                scan.gate,
+                ticket_id=scan.serial,
+                scan_id=scan.scan_id,
+            )
+            raw.execute(self.sql.log, self._log_values(result, offline=True))
+            raw.commit()
+            return UploadOutcome.RECORDED
+        except BaseException:
+            raw.rollback()
+            raise
+
+    def _take_back(self, entry_id: int, serial: int | None) -> None:
+        """Delete an entry; when it was the first validation, the earliest remaining entry becomes first."""
+        raw = self.raw
+        raw.execute(self.sql.delete_entry, (entry_id,))
+        if serial is None:
+            return
+        first = raw.execute(self.sql.first_entry, (serial,)).fetchone()
+        if first is None:
+            raw.execute(self.sql.first, (None, None, serial))
+        else:
+            raw.execute(self.sql.make_first, (first[0],))
+            raw.execute(self.sql.first, (first[1], first[2], serial))
+
+    def _log_values(self, result: ScanResult, *, offline: bool) -> tuple[Any, ...]:
         return (
             self._stored(result.at),
             result.gate,
@@ -173,6 +353,8 @@ class _Door:
             result.code,
             result.ticket_id,
             result.reason,
+            result.scan_id,
+            offline,
         )
 
     def _stored(self, at: datetime) -> Any:
@@ -187,6 +369,18 @@ class _Door:
         return value.replace(tzinfo=UTC)
 
 
+def _state(row: Any, entries: list[PastEntry]) -> TicketState:
+    return TicketState(
+        voided=bool(row[1]),
+        valid_from=_Door._instant(row[2]) if row[2] is not None else None,
+        valid_until=_Door._instant(row[3]) if row[3] is not None else None,
+        event_date=_day(row[4]),
+        repeat=row[5],
+        repeat_limit=row[6],
+        entries=entries,
+    )
+
+
 @dataclass(frozen=True)
 class _Statements:
     lookup: str
@@ -194,6 +388,14 @@ class _Statements:
     enter: str
     first: str
     log: str
+    seen: str
+    unlog: str
+    logged: str
+    entry_of_scan: str
+    conflict: str
+    delete_entry: str
+    first_entry: str
+    make_first: str
 
 
 def _statements(placeholder: str, lock: str) -> _Statements:
@@ -204,9 +406,21 @@ def _statements(placeholder: str, lock: str) -> _Statements:
         " JOIN orders o ON o.id = t.order_id LEFT JOIN customer c ON c.id = o.customer_id"
         f" WHERE t.id = {p}{lock}",
         entries=f"SELECT at, gate FROM entry WHERE ticket_id = {p} ORDER BY first DESC, at, id",
-        enter=f"INSERT INTO entry (ticket_id, at, gate, first, terminal) VALUES ({p}, {p}, {p}, {p}, {p})",
+        enter="INSERT INTO entry (ticket_id, at, gate, first, terminal, scan_id, offline)"
+        f" VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
         first=f"UPDATE ticket SET first_redeemed_at = {p}, first_gate = {p} WHERE id = {p}",
-        log=f"INSERT INTO scan_log (at, gate, terminal, code, ticket_id, reason) VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+        log="INSERT INTO scan_log (at, gate, terminal, code, ticket_id, reason, scan_id, offline)"
+        f" VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (scan_id) DO NOTHING",
+        seen=f"SELECT 1 FROM entry WHERE scan_id = {p} UNION ALL SELECT 1 FROM door_conflict WHERE scan_id = {p}",
+        unlog=f"DELETE FROM scan_log WHERE scan_id = {p}",
+        logged=f"SELECT 1 FROM scan_log WHERE scan_id = {p}",
+        entry_of_scan=f"SELECT id FROM entry WHERE scan_id = {p}",
+        conflict="INSERT INTO door_conflict (scan_id, ticket_id, entry_id, code, at, gate, terminal, reason,"
+        " previous_at, previous_gate, uploaded_at, status)"
+        f" VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'open')",
+        delete_entry=f"DELETE FROM entry WHERE id = {p}",
+        first_entry=f"SELECT id, at, gate FROM entry WHERE ticket_id = {p} ORDER BY at, id LIMIT 1",
+        make_first=f"UPDATE entry SET first = TRUE WHERE id = {p}",
     )
 
 
@@ -215,13 +429,14 @@ _POSTGRES = _statements("%s", " FOR UPDATE OF t")
 
 
 @contextlib.contextmanager
-def _door(rt: Runtime) -> Iterator[_Door]:
+def _door(rt: Runtime, engine: Engine | None = None) -> Iterator[_Door]:
     """A pooled driver connection for the door check; a lost or busy database is one DatabaseError."""
-    engine = rt.engine
+    engine = engine or rt.engine
     dbapi = engine.dialect.loaded_dbapi
     unreachable = (
         sa_exc.OperationalError,
         sa_exc.InterfaceError,
+        sa_exc.TimeoutError,
         dbapi.OperationalError,
         dbapi.InterfaceError,
     )
@@ -230,12 +445,56 @@ def _door(rt: Runtime) -> Iterator[_Door]:
     except unreachable as exc:
         raise _database_error(exc) from exc
     try:
-        yield _Door(fairy.driver_connection, engine.dialect.name == "sqlite", rt.terminal)
+        yield _Door(
+            fairy.driver_connection, engine.dialect.name == "sqlite", rt.terminal, dbapi.IntegrityError
+        )
     except unreachable as exc:
         fairy.invalidate()  # never hand a broken (or relaxed) connection back to the pool
         raise _database_error(exc) from exc
+    except Abandoned:
+        fairy.invalidate()  # it may have waited on a stalled network: start the next scan afresh
+        raise
     finally:
         fairy.close()
+
+
+def door_engine(url: str, offline_after_ms: int) -> Engine:
+    """An engine for the door whose every wait is bounded by `[gate] offline_after_ms`.
+
+    PostgreSQL: a lock held by another connection gives up before the gate does (lock_timeout), a statement
+    is cancelled by the server soon after (statement_timeout), a transaction left idle is ended, the connect
+    is bounded, and TCP keepalive with a user timeout drops a connection the network stopped carrying.
+    No pre-ping: a broken connection fails its scan, which the gate answers offline. SQLite: the busy wait.
+    """
+    wait = max(offline_after_ms, 50)
+    if is_sqlite(url):
+        engine = make_engine(url)
+
+        def bounded(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={wait * 3 // 4}")
+
+        event.listen(engine, "connect", bounded)
+        return engine
+    options = (
+        f"-c lock_timeout={wait * 3 // 4} -c statement_timeout={wait * 2}"
+        f" -c idle_in_transaction_session_timeout={max(wait * 5, 5000)}"
+    )
+    return create_engine(
+        normalise_url(url),
+        pool_size=2,
+        max_overflow=8,
+        pool_timeout=wait / 1000,
+        pool_pre_ping=False,
+        connect_args={
+            "connect_timeout": max(2, -(-wait // 1000)),
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 2,
+            "tcp_user_timeout": max(wait * 3, 3000),
+            "options": options,
+        },
+    )
 
 
 def _database_error(exc: BaseException) -> DatabaseError:
@@ -245,7 +504,9 @@ def _database_error(exc: BaseException) -> DatabaseError:
     return DatabaseError("The database is not reachable or busy: {detail}.", detail=detail)
 
 
-def _result(verdict: Verdict, row: Any, serial: int, code: str, at: datetime, gate: str) -> ScanResult:
+def _result(
+    verdict: Verdict, row: Any, serial: int, code: str, at: datetime, gate: str, scan_id: str | None
+) -> ScanResult:
     previous = verdict.previous
     reason = verdict.reason
     return ScanResult(
@@ -266,6 +527,7 @@ def _result(verdict: Verdict, row: Any, serial: int, code: str, at: datetime, ga
         event_date=_day(row[4]),
         customer=row[9],
         birthday=_day(row[10]),
+        scan_id=scan_id,
     )
 
 
@@ -273,21 +535,30 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _rejected(reason: Reason, code: str, at: datetime, gate: str) -> ScanResult:
-    return ScanResult(False, reason.value, 0, code, at, gate)
+def _rejected(reason: Reason, code: str, at: datetime, gate: str, scan_id: str | None) -> ScanResult:
+    return ScanResult(False, reason.value, 0, code, at, gate, scan_id=scan_id)
 
 
 # ---------------------------------------------------------------------------------------------------
 # The door's running count
 
 
-def gate_counts(rt: Runtime, gate: str, now: datetime) -> tuple[int, int]:
+def ping(engine: Engine) -> None:
+    """One round trip: does the database answer? A DatabaseError when not."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as exc:
+        raise _database_error(exc) from exc
+
+
+def gate_counts(rt: Runtime, gate: str, now: datetime, *, engine: Engine | None = None) -> tuple[int, int]:
     """Accepted and rejected scans at this gate during the business day of `now`."""
     venue = rt.config.venue
     start, end = business_day_bounds(
         business_day(now, venue.zone, venue.day_start_minutes), venue.zone, venue.day_start_minutes
     )
-    with read_snapshot(rt.engine) as connection:
+    with read_snapshot(engine or rt.engine) as connection:
         entries = connection.execute(
             select(func.count())
             .select_from(Entry)

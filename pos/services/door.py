@@ -8,20 +8,26 @@ sentence in English for the CLI (screens word it in the venue language with `pos
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from pos.db import audit
+from pos.db import conflicts as conflict_store
 from pos.db import redemption as store
-from pos.db.engine import DatabaseError
+from pos.db.engine import transaction
+from pos.db.models import DoorConflict
 from pos.domain.birthday import is_birthday
 from pos.domain.clock import business_day, iso_local
 from pos.domain.roles import Role
-from pos.domain.ticket_code import printable
+from pos.domain.ticket_code import CodeProblem, parse_code, printable
+from pos.errors import Refused
 from pos.i18n import venue_language
 from pos.runtime import Runtime
 from pos.services.base import Actor, require
-from pos.wording import door_sentence, not_checked_words
+from pos.services.door_gate import SyncResult, UploadResult, gate_state
+from pos.wording import door_reason, door_sentence, not_checked_words, offline_words
 
 
 @dataclass(frozen=True)
@@ -99,15 +105,84 @@ def scan(
 ) -> DoorVerdict:
     """Check one scan and record it atomically: an entry when accepted, a logged rejection otherwise.
 
-    A database that cannot be reached is an `offline` verdict (not checked), never an exception.
+    The database gets `[gate] offline_after_ms` to answer; after that (or when it is known to be away) the gate
+    decides from its local copy with the same rules and queues the scan durably: the verdict says offline.
+    A code that fails the pure checks (malformed, another brand, forged) is answered at once, always.
     """
     require(actor, Role.CASHIER, "check tickets at the door")
     gate_name = rt.config.terminal.gate if gate is None else gate
-    try:
-        result = store.redeem(rt, scanned, at=at, gate=gate_name)
-    except DatabaseError as exc:
-        return not_checked(rt, scanned, gate_name, "offline", str(exc).rstrip("."))
-    return verdict_of(rt, result)
+    result, offline, review = gate_state(rt, gate_name).scan(rt, scanned, at, gate_name)
+    return verdict_of(rt, result, offline=offline, review=review)
+
+
+def offline_verdict(
+    rt: Runtime, actor: Actor, scanned: str, *, at: datetime | None = None, gate: str | None = None
+) -> DoorVerdict:
+    """What the gate would answer offline now, from its copy (nothing is queued or recorded)."""
+    require(actor, Role.CASHIER, "check tickets at the door")
+    gate_name = rt.config.terminal.gate if gate is None else gate
+    when = at or rt.now()
+    parsed = parse_code(scanned, rt.config.brand.id, rt.config.brand_secret())
+    if parsed.serial is None:
+        problem = parsed.problem or CodeProblem.MALFORMED
+        return verdict_of(
+            rt, store.ScanResult(False, problem.value, 0, printable(scanned), when, gate_name), offline=True
+        )
+    state = gate_state(rt, gate_name)
+    result, _offline, review = state.decide_offline(
+        rt, parsed.serial, scanned, when, gate_name, "", record=False
+    )
+    return verdict_of(rt, result, offline=True, review=review)
+
+
+def settle(rt: Runtime, actor: Actor, gate: str | None = None) -> None:
+    """Before a one-shot command exits: let the background log lines reach the database (bounded)."""
+    require(actor, Role.CASHIER, "check tickets at the door")
+    gate_state(rt, rt.config.terminal.gate if gate is None else gate).settle(rt)
+
+
+@dataclass(frozen=True)
+class GateStatus:
+    gate: str
+    online: bool
+    pending: int  # scans decided offline and not uploaded yet
+    problem: str  # why the gate went offline (English)
+    copy_path: str
+    synced_at: datetime | None  # the copy's last refresh
+    tickets: int  # in the copy
+
+
+def gate_status(rt: Runtime, actor: Actor, gate: str | None = None) -> GateStatus:
+    """Is the gate online, how much is queued, how fresh is its copy (read locally, no database)."""
+    require(actor, Role.CASHIER, "see the gate's state")
+    gate_name = rt.config.terminal.gate if gate is None else gate
+    state = gate_state(rt, gate_name)
+    synced_at, tickets = None, 0
+    if state.copy_path.exists():
+        copy = state.copy()
+        synced_at, tickets = copy.synced_at(), copy.counts()[0]
+    return GateStatus(
+        gate_name, state.online, state.pending, state.last_problem, str(state.copy_path), synced_at, tickets
+    )
+
+
+def sync(rt: Runtime, actor: Actor, gate: str | None = None) -> SyncResult:
+    """`pos gate sync`: refresh the gate's local copy now (only the tickets changed since the last refresh)."""
+    require(actor, Role.CASHIER, "refresh the gate's copy")
+    return gate_state(rt, rt.config.terminal.gate if gate is None else gate).sync(rt)
+
+
+def upload(rt: Runtime, actor: Actor, gate: str | None = None) -> UploadResult:
+    """`pos gate upload`: send the scans queued offline now, in scan order, each recorded once."""
+    require(actor, Role.CASHIER, "upload the gate's offline scans")
+    return gate_state(rt, rt.config.terminal.gate if gate is None else gate).upload(rt)
+
+
+def keep_in_sync(rt: Runtime, actor: Actor, gate: str | None = None) -> Callable[[], None]:
+    """For a running gate (door screen, `pos gate`): refresh the copy now and every `[gate] sync_seconds`,
+    upload what was queued; returns the function that stops it."""
+    require(actor, Role.CASHIER, "check tickets at the door")
+    return gate_state(rt, rt.config.terminal.gate if gate is None else gate).keep_in_sync(rt)
 
 
 def not_checked(rt: Runtime, scanned: str, gate: str, reason: str, detail: str) -> DoorVerdict:
@@ -152,11 +227,131 @@ def verdict_of(
         review=review,
     )
     english = venue_language(venue, "en")
-    return replace(verdict, message=door_sentence(english, verdict, venue.day_start_minutes))
+    message = door_sentence(english, verdict, venue.day_start_minutes)
+    if offline:
+        message += f" ({offline_words(english, review=review)})"
+    return replace(verdict, message=message)
 
 
 def gate_tally(rt: Runtime, actor: Actor, gate: str | None = None) -> GateTally:
-    """Entries and rejections at this gate in the current business day (the door screen's running count)."""
+    """Entries and rejections at this gate in the current business day (the door screen's running count).
+
+    Bounded like a scan: a database that does not answer within offline_after_ms is a DatabaseError.
+    """
     require(actor, Role.CASHIER, "see the door's count")
-    entries, rejections = store.gate_counts(rt, rt.config.terminal.gate if gate is None else gate, rt.now())
+    gate_name = rt.config.terminal.gate if gate is None else gate
+    state = gate_state(rt, gate_name)
+    entries, rejections = state.bounded(
+        rt, lambda: store.gate_counts(rt, gate_name, rt.now(), engine=state.engine)
+    )
     return GateTally(entries, rejections)
+
+
+# --- conflicts -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    id: int
+    status: str  # open | accepted | credited
+    reason: str  # the rule the offline admission broke (a redemption reason)
+    code: str
+    ticket_id: int | None
+    entry_id: int | None
+    at: datetime  # when the gate admitted the ticket
+    gate: str
+    terminal: str
+    previous_at: datetime | None  # the entry it collides with
+    previous_gate: str | None
+    uploaded_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    message: str  # the reason in English words
+
+    def json(self, rt: Runtime) -> dict[str, Any]:
+        zone = rt.config.venue.zone
+        return {
+            "id": self.id,
+            "status": self.status,
+            "reason": self.reason,
+            "message": self.message,
+            "code": self.code,
+            "ticket_id": self.ticket_id,
+            "entry_id": self.entry_id,
+            "at": iso_local(self.at, zone),
+            "gate": self.gate,
+            "terminal": self.terminal,
+            "previous_at": iso_local(self.previous_at, zone),
+            "previous_gate": self.previous_gate,
+            "uploaded_at": iso_local(self.uploaded_at, zone),
+            "resolved_at": iso_local(self.resolved_at, zone),
+            "resolved_by": self.resolved_by,
+        }
+
+
+def _conflict_view(rt: Runtime, found: DoorConflict, code: str | None) -> ConflictView:
+    assert found.id is not None
+    english = venue_language(rt.config.venue, "en")
+    facts = DoorVerdict(
+        accepted=False,
+        reason=found.reason,
+        entry=0,
+        allowed_entries=None,
+        code=found.code,
+        at=found.at,
+        gate=found.gate,
+        previous_at=found.previous_at,
+        previous_gate=found.previous_gate,
+    )
+    return ConflictView(
+        id=found.id,
+        status=found.status,
+        reason=found.reason,
+        code=code or found.code,
+        ticket_id=found.ticket_id,
+        entry_id=found.entry_id,
+        at=found.at,
+        gate=found.gate,
+        terminal=found.terminal,
+        previous_at=found.previous_at,
+        previous_gate=found.previous_gate,
+        uploaded_at=found.uploaded_at,
+        resolved_at=found.resolved_at,
+        resolved_by=found.resolved_by,
+        message=door_reason(english, facts, rt.config.venue.day_start_minutes),
+    )
+
+
+def conflicts(rt: Runtime, actor: Actor, *, only_open: bool = False) -> list[ConflictView]:
+    """`pos door conflicts`: offline admissions that broke a rule in the database, oldest first."""
+    require(actor, Role.ADMIN, "see door conflicts")
+    with transaction(rt.engine) as session:
+        return [
+            _conflict_view(rt, found, conflict_store.ticket_code(session, found.ticket_id))
+            for found in conflict_store.list_conflicts(session, only_open=only_open)
+        ]
+
+
+RESOLUTIONS = {"accept": "accepted", "credit": "credited"}
+
+
+def resolve_conflict(rt: Runtime, actor: Actor, conflict_id: int, action: str) -> ConflictView:
+    """`pos door resolve ID accept|credit`: keep the entry, or delete it and give the ticket the entry back."""
+    require(actor, Role.ADMIN, "resolve door conflicts")
+    status = RESOLUTIONS.get(action.strip().lower())
+    if status is None:
+        raise Refused("A door conflict is resolved with accept or credit, not {action!r}.", action=action)
+    with transaction(rt.engine) as session:
+        found = conflict_store.conflict(session, conflict_id)
+        before = {"status": found.status, "entry_id": found.entry_id}
+        conflict_store.resolve(session, found, status, actor.name, rt.now())
+        audit.record(
+            session,
+            rt,
+            f"door.conflict_{action.strip().lower()}",
+            f"door conflict #{found.id}",
+            before=before,
+            after={"status": found.status, "ticket_id": found.ticket_id, "entry_id": found.entry_id},
+            by=actor.name,
+        )
+        return _conflict_view(rt, found, conflict_store.ticket_code(session, found.ticket_id))

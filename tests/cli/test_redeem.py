@@ -234,15 +234,22 @@ def test_gate_from_a_file_path(pos_sqlite, sqlite_seller, tmp_path) -> None:
     assert missing.returncode == 2 and "cannot be opened" in missing.stderr
 
 
-def test_gate_says_offline_when_the_database_is_away(config_file) -> None:
+def test_gate_decides_offline_when_the_database_is_away(config_file) -> None:
+    """No database at all and no copy yet: a genuine code passes once on its MAC, for review."""
     dead = PosCommand("postgresql+psycopg://nobody@127.0.0.1:9/pos", config_file)
     code = make_code("1000", 1, TEST_SECRET.encode())
     started = time.monotonic()
     result = dead("gate", "--json", input=f"{code}\nrubbish\n{code}\n")
-    assert result.returncode == 0 and time.monotonic() - started < 30
+    assert result.returncode == 0 and time.monotonic() - started < 30, result.stderr
     verdicts = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [v["reason"] for v in verdicts] == ["offline", "malformed", "offline"]
-    assert "admit by hand" in verdicts[0]["message"] and verdicts[0]["code"] == code
+    assert [(v["accepted"], v["reason"], v["offline"], v["review"]) for v in verdicts] == [
+        (True, None, True, True),
+        (False, "malformed", True, False),
+        (False, "already_redeemed", True, False),
+    ]
+    assert "offline" in verdicts[0]["message"] and verdicts[0]["code"] == code
+    human = dead("redeem", code)
+    assert human.returncode == 1 and human.stdout.startswith("REJECT (offline)  already used")
 
 
 def test_gate_exits_cleanly_on_ctrl_c(pos_sqlite, sqlite_seller) -> None:

@@ -230,9 +230,17 @@ def test_garbage_is_malformed_and_logged_printable(rt) -> None:
         assert session.execute(select(func.count()).select_from(Ticket)).scalar_one() == 1
 
 
+class Statements(list[str]):
+    """SQLite reports a statement again for every step its triggers run: one entry per statement here."""
+
+    def append(self, statement: str) -> None:
+        if not self or self[-1] != statement:
+            super().append(statement)
+
+
 def trace(rt) -> list[str]:
     """Every statement SQLite runs from now on, the hot path's driver-level ones included."""
-    statements: list[str] = []
+    statements = Statements()
     event.listen(rt.engine, "checkout", lambda dbapi, *_: dbapi.set_trace_callback(statements.append))
     return statements
 

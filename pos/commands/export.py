@@ -206,8 +206,12 @@ def echo_door_report(report: dict[str, Any]) -> None:
         f"{report['rejections']} rejected scan(s)."
     )
     for row in report["entries_by_gate"]:
+        offline = f", {row['offline_entries']} offline" if row.get("offline_entries") else ""
+        if row.get("conflicts"):
+            offline += f", {row['conflicts']} conflict(s) ({row['open_conflicts']} open)"
         typer.echo(
-            f"  gate {row['gate'] or '-'}: {row['entries']} ({row['first_entries']} first, {row['re_entries']} re)"
+            f"  gate {row['gate'] or '-'}: {row['entries']} ({row['first_entries']} first, {row['re_entries']} re"
+            f"{offline})"
         )
     for row in report["entries_by_hour"]:
         typer.echo(f"  {row['hour'][:16].replace('T', ' ')}: {row['entries']}")

@@ -33,7 +33,9 @@ CREATE TABLE IF NOT EXISTS ticket (
     repeat_limit INTEGER,
     voided INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS entry (serial INTEGER NOT NULL, at TEXT NOT NULL, gate TEXT NOT NULL, scan_id TEXT);
+CREATE TABLE IF NOT EXISTS entry (
+    serial INTEGER NOT NULL, at TEXT NOT NULL, gate TEXT NOT NULL, scan_id TEXT, first INTEGER NOT NULL DEFAULT 0
+);
 CREATE INDEX IF NOT EXISTS entry_serial ON entry (serial);
 CREATE TABLE IF NOT EXISTS queue (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -74,6 +76,7 @@ class CopiedEntry:
     at: datetime
     gate: str
     scan_id: str | None = None
+    first: bool = False  # the first validation (the rules read it first, as the database hands it over)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +158,9 @@ class GateCopy:
             )
             self._db.executemany("DELETE FROM entry WHERE serial = ?", [(t.serial,) for t in tickets])
             self._db.executemany(
-                "INSERT INTO entry VALUES (?, ?, ?, ?)",
+                "INSERT INTO entry VALUES (?, ?, ?, ?, ?)",
                 [
-                    (serial, _text(e.at), e.gate, e.scan_id)
+                    (serial, _text(e.at), e.gate, e.scan_id, int(e.first))
                     for serial, listed in entries.items()
                     for e in listed
                 ],
@@ -189,24 +192,23 @@ class GateCopy:
         """The ticket's entries as last synced, then this gate's own queued admissions (by scan id, once)."""
         with self._lock:
             synced = self._db.execute(
-                "SELECT at, gate, scan_id FROM entry WHERE serial = ? ORDER BY at", (serial,)
+                "SELECT at, gate, scan_id, first FROM entry WHERE serial = ? ORDER BY first DESC, at, rowid",
+                (serial,),
             ).fetchall()
-            queued = (
-                self._db.execute(  # uploaded before the last refresh: in the synced entries (or credited)
-                    "SELECT at, gate, scan_id FROM queue WHERE database = ? AND serial = ? AND accepted = 1"
-                    " AND (uploaded_at IS NULL OR uploaded_at >= COALESCE((SELECT value FROM meta"
-                    " WHERE key = 'synced_at'), '')) ORDER BY seq",
-                    (self.database, serial),
-                ).fetchall()
-            )
+            queued = self._db.execute(  # uploaded before the last refresh: in the synced entries (or credited)
+                "SELECT at, gate, scan_id, 0 FROM queue WHERE database = ? AND serial = ? AND accepted = 1"
+                " AND (uploaded_at IS NULL OR uploaded_at >= COALESCE((SELECT value FROM meta"
+                " WHERE key = 'synced_at'), '')) ORDER BY seq",
+                (self.database, serial),
+            ).fetchall()
         seen: set[str] = set()
         listed: list[CopiedEntry] = []
-        for at, gate, scan_id in [*synced, *queued]:
+        for at, gate, scan_id, first in [*synced, *queued]:
             if scan_id is not None:
                 if scan_id in seen:
                     continue
                 seen.add(scan_id)
-            listed.append(CopiedEntry(_instant(at), gate, scan_id))
+            listed.append(CopiedEntry(_instant(at), gate, scan_id, bool(first)))
         return listed
 
     def counts(self) -> tuple[int, int]:

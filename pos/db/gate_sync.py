@@ -51,14 +51,14 @@ def read_changes(engine: Engine, since: datetime | None, apply: Apply, *, batch:
         Ticket.voided,
     )
     tickets_query: Any = select(*ticket_columns).join(Article, Article.id == Ticket.article_id)
-    entries_query: Any = select(Entry.ticket_id, Entry.at, Entry.gate, Entry.scan_id).join(
+    entries_query: Any = select(Entry.ticket_id, Entry.at, Entry.gate, Entry.scan_id, Entry.first).join(
         Ticket, Ticket.id == Entry.ticket_id
     )
     if since is not None:
         tickets_query = tickets_query.where(Ticket.changed_at > since)  # type: ignore[operator]
         entries_query = entries_query.where(Ticket.changed_at > since)  # type: ignore[operator]
     tickets_query = tickets_query.order_by(Ticket.id)
-    entries_query = entries_query.order_by(Entry.ticket_id, Entry.at, Entry.id)
+    entries_query = entries_query.order_by(Entry.ticket_id, Entry.first.desc(), Entry.at, Entry.id)  # type: ignore[attr-defined]
     stream = {"yield_per": batch}
     ticket_count = entry_count = 0
     with read_snapshot(engine) as connection:
@@ -74,7 +74,9 @@ def read_changes(engine: Engine, since: datetime | None, apply: Apply, *, batch:
             while pending_entry is not None and pending_entry[0] <= serial:
                 if pending_entry[0] == serial:
                     entries.setdefault(serial, []).append(
-                        CopiedEntry(pending_entry[1], pending_entry[2], pending_entry[3])
+                        CopiedEntry(
+                            pending_entry[1], pending_entry[2], pending_entry[3], bool(pending_entry[4])
+                        )
                     )
                     entry_count += 1
                 pending_entry = next(entry_rows, None)

@@ -42,6 +42,7 @@ from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, reset_table
 from pos.screens.base import footer
+from pos.screens.door_conflicts import DoorConflictsScreen
 from pos.screens.ticket_detail import payment_words, repeat_dialog, repeat_words
 from pos.services.tickets import Selection, reset, set_repeat
 from pos.wording import reason_name
@@ -55,6 +56,7 @@ TAB_ACTIONS = {
     "generate_promos": "promos",
     "export": "export",
     "refresh_reports": "reports",
+    "door_conflicts": "reports",
 }
 
 
@@ -138,6 +140,7 @@ class AdminScreen(BackOfficeScreen):
         Binding("f6", "generate_promos", N_("Generate"), key_display="F6"),
         Binding("f5", "export", N_("Export"), key_display="F5"),
         Binding("f5", "refresh_reports", N_("Show"), key_display="F5"),
+        Binding("f8", "door_conflicts", N_("Conflicts"), key_display="F8"),
         Binding("f9", "ticket", N_("Ticket"), key_display="F9"),
         Binding("escape", "back", N_("Back"), key_display="Esc"),
     ]
@@ -256,6 +259,9 @@ class AdminScreen(BackOfficeScreen):
         from pos.screens.ticket_detail import TicketDetailScreen
 
         self.app.push_screen(TicketDetailScreen())
+
+    def action_door_conflicts(self) -> None:
+        self.app.push_screen(DoorConflictsScreen())
 
     def say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#message", Static)
@@ -672,6 +678,9 @@ class AdminScreen(BackOfficeScreen):
         table.add_section()
         for row in report["entries_by_gate"]:
             table.add_row(_("Gate {gate}").format(gate=row["gate"] or "-"), str(row["entries"]))
+            if row.get("offline_entries") or row.get("conflicts"):
+                table.add_row(_("  offline entries"), str(row["offline_entries"]))
+                table.add_row(_("  door conflicts (open)"), f"{row['conflicts']} ({row['open_conflicts']})")
         table.add_section()
         for row in report["entries_by_hour"]:
             hour = datetime.fromisoformat(row["hour"])

@@ -27,7 +27,7 @@ from pos.i18n import N_, Language
 from pos.screens.backoffice import BackOfficeScreen
 from pos.screens.base import footer
 from pos.screens.ticket_detail import TicketDetailScreen
-from pos.services.door import DoorVerdict, gate_tally, scan
+from pos.services.door import DoorVerdict, gate_status, gate_tally, keep_in_sync, scan
 from pos.wording import birthday_greeting, door_reason, entry_words, offline_words, reason_name, when_words
 
 log = logging.getLogger("pos.screens.door")
@@ -96,6 +96,8 @@ class DoorScreen(BackOfficeScreen):
         self.recent: deque[DoorVerdict] = deque(maxlen=LAST_SCANS)
         self.in_order = asyncio.Lock()
         self.painted = 0  # verdicts on screen so far (a benchmark and the tests wait on it)
+        self.online = True  # the gate's state as last shown
+        self.pending = 0
         self.painted_at = 0.0
 
     @property
@@ -118,6 +120,21 @@ class DoorScreen(BackOfficeScreen):
         self.show_tally()
         self.show_typed()
         self.run_worker(self._count(), group="door", exit_on_error=False)
+        # The local copy for offline verdicts: refreshed now and every [gate] sync_seconds, in the background.
+        self.stop_sync = keep_in_sync(self.rt, self.app.actor, self.gate)
+        self.set_interval(1.0, self.watch_gate)
+
+    def on_unmount(self) -> None:
+        stop = getattr(self, "stop_sync", None)
+        if stop is not None:
+            stop()
+
+    def watch_gate(self) -> None:
+        """Offline or back online (the gate turns itself), and how many scans wait for the upload."""
+        status = gate_status(self.rt, self.app.actor, self.gate)
+        if (status.online, status.pending) != (self.online, self.pending):
+            self.online, self.pending = status.online, status.pending
+            self.show_tally()
 
     def idle_text(self) -> Text:
         return Text(self._("Ready: scan a ticket"), style="bold", justify="center")
@@ -178,6 +195,8 @@ class DoorScreen(BackOfficeScreen):
 
     def show_scan(self, verdict: DoorVerdict) -> None:
         self.last = verdict
+        if verdict.offline:
+            self.online = False
         if verdict.accepted:
             self.tally.entries += 1
         else:
@@ -230,7 +249,11 @@ class DoorScreen(BackOfficeScreen):
             entries=self.tally.entries, rejections=self.tally.rejections, gate=self.gate
         )
         sound = self._("sound on") if self.sound else self._("sound off")
-        self.query_one("#tally", Static).update(f"{text}    ({sound})", layout=False)
+        line = Text(f"{text}    ({sound})")
+        if not self.online:
+            line.append("    ")
+            line.append(self._("OFFLINE: {n} scans to upload").format(n=self.pending), style="bold reverse")
+        self.query_one("#tally", Static).update(line, layout=False)
 
     def show_typed(self) -> None:
         if self.typed:

@@ -148,22 +148,14 @@ class GateStatus:
     pending: int  # scans decided offline and not uploaded yet
     problem: str  # why the gate went offline (English)
     copy_path: str
-    synced_at: datetime | None  # the copy's last refresh
-    tickets: int  # in the copy
 
 
 def gate_status(rt: Runtime, actor: Actor, gate: str | None = None) -> GateStatus:
-    """Is the gate online, how much is queued, how fresh is its copy (read locally, no database)."""
+    """Is the gate online, how many scans wait for the upload (no database, no file: it asks the gate)."""
     require(actor, Role.CASHIER, "see the gate's state")
     gate_name = rt.config.terminal.gate if gate is None else gate
     state = gate_state(rt, gate_name)
-    synced_at, tickets = None, 0
-    if state.copy_path.exists():
-        copy = state.copy()
-        synced_at, tickets = copy.synced_at(), copy.counts()[0]
-    return GateStatus(
-        gate_name, state.online, state.pending, state.last_problem, str(state.copy_path), synced_at, tickets
-    )
+    return GateStatus(gate_name, state.online, state.pending, state.last_problem, str(state.copy_path))
 
 
 def sync(rt: Runtime, actor: Actor, gate: str | None = None) -> SyncResult:
@@ -266,7 +258,14 @@ class ConflictView:
     uploaded_at: datetime
     resolved_at: datetime | None
     resolved_by: str | None
-    message: str  # the reason in English words
+    message: str = ""  # the reason in English words
+
+    # What the door's words read besides the above (pos.wording.DoorFacts): a rejection at its time.
+    entry = 0
+    allowed_entries = None
+    valid_from = None
+    valid_until = None
+    event_date = None
 
     def json(self, rt: Runtime) -> dict[str, Any]:
         zone = rt.config.venue.zone
@@ -291,19 +290,7 @@ class ConflictView:
 
 def _conflict_view(rt: Runtime, found: DoorConflict, code: str | None) -> ConflictView:
     assert found.id is not None
-    english = venue_language(rt.config.venue, "en")
-    facts = DoorVerdict(
-        accepted=False,
-        reason=found.reason,
-        entry=0,
-        allowed_entries=None,
-        code=found.code,
-        at=found.at,
-        gate=found.gate,
-        previous_at=found.previous_at,
-        previous_gate=found.previous_gate,
-    )
-    return ConflictView(
+    view = ConflictView(
         id=found.id,
         status=found.status,
         reason=found.reason,
@@ -318,8 +305,9 @@ def _conflict_view(rt: Runtime, found: DoorConflict, code: str | None) -> Confli
         uploaded_at=found.uploaded_at,
         resolved_at=found.resolved_at,
         resolved_by=found.resolved_by,
-        message=door_reason(english, facts, rt.config.venue.day_start_minutes),
     )
+    english = venue_language(rt.config.venue, "en")
+    return replace(view, message=door_reason(english, view, rt.config.venue.day_start_minutes))
 
 
 def conflicts(rt: Runtime, actor: Actor, *, only_open: bool = False) -> list[ConflictView]:

@@ -353,7 +353,7 @@ class GateState:
         with self._lock:
             self.last_problem = problem
             if self.online:
-                log.warning("gate %s offline: %s", self.gate, problem)
+                log.info("gate %s offline: %s", self.gate, problem)
                 self.online = False
                 self.offline_since = datetime.now(UTC)
             if self._probe is None or not self._probe.is_alive():
@@ -381,7 +381,7 @@ class GateState:
                 if self.pending == 0:
                     self.online = True
                     self.offline_since = None
-                    log.warning("gate %s online again", self.gate)
+                    log.info("gate %s online again", self.gate)
                     return
 
     def _answers(self, rt: Runtime) -> bool:

@@ -93,10 +93,9 @@ def upgrade() -> None:
     for table in ('entry', 'scan_log'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('scan_id', sa.String(), nullable=True))
+            # the default stays: writers that know nothing of gates (bulk loads) insert online rows
             batch_op.add_column(sa.Column('offline', sa.Boolean(), nullable=False, server_default=sa.false()))
             batch_op.create_unique_constraint(batch_op.f(f'uq_{table}_scan_id'), ['scan_id'])
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column('offline', server_default=None)
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.add_column(sa.Column('changed_at', pos.db.models.UTCDateTime(), nullable=True))
         batch_op.create_index(batch_op.f('ix_ticket_changed_at'), ['changed_at'], unique=False)

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+SCHEMA_VERSION = "1"  # of the copy's tables; another version is dropped and made afresh (the queue stays)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ticket (
@@ -109,7 +110,13 @@ class GateCopy:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        if self._meta("schema") not in (None, SCHEMA_VERSION):
+            self._db.executescript(
+                "DROP TABLE IF EXISTS ticket; DROP TABLE IF EXISTS entry; DELETE FROM meta;"
+            )
         self._db.executescript(SCHEMA)
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         for suffix in ("-wal", "-shm"):
             side = Path(f"{path}{suffix}")
             if side.exists():
@@ -120,6 +127,7 @@ class GateCopy:
                 self._db.execute("DELETE FROM entry")
                 self._db.execute("DELETE FROM meta")
                 self._db.execute("INSERT INTO meta VALUES ('database', ?)", (database,))
+                self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
 
     def close(self) -> None:
         with self._lock:

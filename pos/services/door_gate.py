@@ -476,6 +476,13 @@ class GateState:
         every = rt.config.gate.sync_seconds
 
         def loop() -> None:
+            if (
+                self.copy_path.exists()
+            ):  # a copy refreshed a moment ago (a restarted gate) needs no refresh yet
+                synced = self.copy().synced_at()
+                if synced is not None:
+                    age = (datetime.now(UTC) - synced).total_seconds()
+                    stop.wait(max(min(every - age, every), 0))
             while not stop.is_set() and not self._stop.is_set():
                 current = runtime()
                 if current is None:

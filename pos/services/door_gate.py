@@ -82,6 +82,10 @@ class _Worker:
         self.tasks.put(None)
         return left
 
+    def finish(self) -> None:
+        """End after the tasks already given."""
+        self.tasks.put(None)
+
     @property
     def alive(self) -> bool:
         return self.thread.is_alive() and not self.abandoned
@@ -140,6 +144,7 @@ class GateState:
         self._upload_lock = threading.Lock()
         self._worker: _Worker | None = None
         self._probe: threading.Thread | None = None
+        self._ping: _Task | None = None
         self._background: threading.Thread | None = None
         self._stop = threading.Event()
         self._recent: dict[int, list[tuple[float, CopiedEntry]]] = {}  # online admissions since the last sync
@@ -377,6 +382,9 @@ class GateState:
             except DatabaseError as exc:
                 self.last_problem = str(exc)
                 continue
+            except Exception:  # noqa: BLE001 - the probe must live on; the queue is tried again next second
+                log.exception("gate %s: uploading the offline queue failed", self.gate)
+                continue
             with self._lock:
                 if self.pending == 0:
                     self.online = True
@@ -385,20 +393,21 @@ class GateState:
                     return
 
     def _answers(self, rt: Runtime) -> bool:
-        worker = _Worker()
-        task = worker.submit(lambda _task: store.ping(self.engine))
-        if not task.done.wait(self.wait_seconds):
-            worker.abandon()
+        """One ping, bounded; a ping still hanging from before is waited for, not joined by another."""
+        if self._ping is None or self._ping.done.is_set():
+            worker = _Worker()
+            self._ping = worker.submit(lambda _task: store.ping(self.engine))
+            worker.finish()  # it ends after this one ping
+        if not self._ping.done.wait(self.wait_seconds):
             return False
-        worker.abandon()
-        return task.error is None
+        return self._ping.error is None
 
     def bounded(self, rt: Runtime, run: Callable[[], Any]) -> Any:
         """Run a read for the door (its count) with the same bound as a scan; DatabaseError when late."""
         worker = _Worker()
         task = worker.submit(lambda _task: run())
+        worker.finish()
         finished = task.done.wait(self.wait_seconds)
-        worker.abandon()
         if not finished:
             raise DatabaseError(
                 "The database did not answer within {ms} ms.", ms=rt.config.gate.offline_after_ms

@@ -6,10 +6,16 @@ of first entries, re-entries, rejections after the lookup and rejections of bad 
 minimal raw sqlite3 lookup-and-insert (same WAL + synchronous=FULL) as the floor, so both see the same
 disk and the same machine load. Targets: p99 <= 5 ms, and p50/p99 <= 3x the floor.
 
-PostgreSQL (when POS_TEST_PG_URL is set): 8 gate processes scan the same single-use tickets and 10-ride
-cards at once; verdicts per second (target >= 1,000) and double admissions (target 0).
+PostgreSQL (POS_TEST_PG_URL's server, or a throwaway cluster): 8 gate processes scan the same single-use
+tickets and 10-ride cards at once through the door service; verdicts per second (target >= 1,500) and double
+admissions (target 0).
 
-`--quick`: 100,000 tickets and 500,000 registrations, fewer samples; under 30 s.
+The offline gate, on a throwaway cluster this script starts itself (never POS_TEST_PG_URL's server):
+- the verdict time when the database stops answering, frozen with SIGSTOP and as a network that stalls
+  without closing (a proxy that stops forwarding): p99 <= offline_after_ms + 50 ms;
+- the online scan through a local TCP proxy adding 20 ms each way: p50 <= 90 ms (two round trips).
+
+`--quick`: 100,000 tickets and 500,000 registrations, fewer samples; under 30 s (and the offline parts small).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -46,8 +53,12 @@ CONFIG = {
 SCAN_AT = datetime(2027, 1, 15, 19, 0, tzinfo=UTC)  # 20:00 in Berlin
 P99_MS = 5.0
 FLOOR_FACTOR = 3.0
-PG_VERDICTS_PER_S = 1000.0
+PG_VERDICTS_PER_S = 1500.0
 GATES = 8
+OFFLINE_AFTER_MS = 800
+OFFLINE_SLACK_MS = 50
+PROXY_DELAY_S = 0.020
+PROXY_P50_MS = 90.0
 
 # ticket kinds by id % 10: 0-3 single use, 4-5 10-ride card, 6-7 daily attendance card, 8-9 season card
 ARTICLES = [
@@ -96,6 +107,9 @@ def build_sqlite(path: Path, tickets: int, registrations: int) -> dict[str, Any]
     ).fetchall()
     for name, _ in indexes:
         db.execute(f"DROP INDEX {name}")  # rebuilt after the load: sorting once beats random inserts
+    triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'").fetchall()
+    for name, _ in triggers:
+        db.execute(f"DROP TRIGGER {name}")  # the change marker is set once after the load
     db.execute("BEGIN")
     db.executemany(
         'INSERT INTO article (id, name, price_cents, vat_bp, "group", shop_group, assortment, is_ticket, hidden, sold,'
@@ -160,7 +174,10 @@ def build_sqlite(path: Path, tickets: int, registrations: int) -> dict[str, Any]
             'INSERT INTO entry (ticket_id, at, gate, "first", terminal) VALUES (?, ?, ?, ?, ?)', entry_rows
         )
         db.execute("COMMIT")
+    db.execute("UPDATE ticket SET changed_at = ?", (created,))
     for _, sql in indexes:
+        db.execute(sql)
+    for _, sql in triggers:
         db.execute(sql)
     db.execute("ANALYZE")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -255,14 +272,21 @@ def summary(values_ns: list[int]) -> dict[str, float]:
 
 
 def measure_sqlite(path: Path, tickets: int, samples: int) -> dict[str, Any]:
-    from pos.db.redemption import redeem
+    """The door service as a gate calls it (its worker thread and bounded wait included)."""
+    from pos.services.door import door_actor, scan
 
     rng = random.Random(11)
     warm_up = 40
     plan = scan_plan(tickets, samples * 2 + warm_up, rng)
     warm_plan, plan = plan[:warm_up], plan[warm_up:]
     ours_plan, floor_plan = plan[0::2], plan[1::2]
-    rt = Runtime(parse_config(CONFIG), f"sqlite:///{path}", operator="bench", clock=lambda: SCAN_AT)
+    config = parse_config({**CONFIG, "gate": {"local_path": str(path.with_suffix(".gate"))}})
+    rt = Runtime(config, f"sqlite:///{path}", operator="bench", clock=lambda: SCAN_AT)
+    actor = door_actor(rt)
+
+    def redeem(rt: Runtime, code: str, *, at: datetime, gate: str) -> Any:
+        return scan(rt, actor, code, at=at, gate=gate)
+
     floor = Floor(path)
     floor_at = stamp(SCAN_AT)
     for _, code, _ in warm_plan:  # connections, statement caches, page cache; every path once
@@ -270,12 +294,13 @@ def measure_sqlite(path: Path, tickets: int, samples: int) -> dict[str, Any]:
         floor.scan(tickets + 10_000_000, floor_at)  # no such ticket: the floor does not care
     ours: dict[str, list[int]] = {}
     floors: list[int] = []
-    mismatches = 0
+    mismatches = offline = 0
     for (category, code, expected), (_, floor_code, _) in zip(ours_plan, floor_plan, strict=False):
         started = time.perf_counter_ns()
         result = redeem(rt, code, at=SCAN_AT, gate="bench")
         ours.setdefault(category, []).append(time.perf_counter_ns() - started)
         mismatches += result.accepted != expected
+        offline += result.offline
         serial = int(floor_code[4:14]) if floor_code.isdigit() else 1
         started = time.perf_counter_ns()
         floor.scan(serial, floor_at)
@@ -287,28 +312,35 @@ def measure_sqlite(path: Path, tickets: int, samples: int) -> dict[str, Any]:
         "by_category": {category: summary(values) for category, values in sorted(ours.items())},
         "floor_raw_sqlite3": summary(floors),
         "verdict_mismatches": mismatches,
+        "offline_verdicts": offline,
     }
 
 
-def _pg_gate(url: str, index: int, codes: list[str], barrier: Any, results: Any) -> None:
-    from pos.db.redemption import redeem
+def _pg_gate(url: str, index: int, codes: list[str], barrier: Any, results: Any, copy: str) -> None:
+    from pos.services.door import door_actor, scan
 
-    rt = Runtime(parse_config(CONFIG), url, operator=f"gate-{index}")
+    config = parse_config({**CONFIG, "terminal": {"name": f"bench-{index}", "gate": f"gate-{index}"}})
+    config.gate.local_path = copy
+    rt = Runtime(config, url, operator=f"gate-{index}")
+    actor = door_actor(rt)
     try:
-        redeem(rt, "warm-up")
+        scan(rt, actor, "warm-up")
+        scan(rt, actor, make_code(BRAND, 10**9, SECRET.encode()))  # connect: an unknown ticket
         barrier.wait(timeout=120)
         started = time.time()
         accepted: dict[str, int] = {}
         latencies = []
+        offline = 0
         for code in codes:
             t0 = time.perf_counter_ns()
-            verdict = redeem(rt, code, gate=f"gate-{index}")
+            verdict = scan(rt, actor, code)
             latencies.append(time.perf_counter_ns() - t0)
+            offline += verdict.offline
             if verdict.accepted:
                 accepted[code] = accepted.get(code, 0) + 1
-        results.put((index, started, time.time(), accepted, latencies, None))
+        results.put((index, started, time.time(), accepted, latencies, None, offline))
     except BaseException as exc:
-        results.put((index, 0.0, 0.0, {}, [], repr(exc)))
+        results.put((index, 0.0, 0.0, {}, [], repr(exc), 0))
         barrier.abort()
     finally:
         rt.engine.dispose()
@@ -377,10 +409,14 @@ def measure_postgres(admin_url: str, single_use: int, cards: int) -> dict[str, A
         barrier = context.Barrier(GATES)
         results = context.Queue()
         processes = []
+        copies = tempfile.mkdtemp(prefix="pos-bench-gates-")
         for index in range(GATES):
             codes = single_codes + card_codes * 2
             random.Random(index).shuffle(codes)
-            processes.append(context.Process(target=_pg_gate, args=(url, index, codes, barrier, results)))
+            copy = str(Path(copies) / f"gate-{index}.db")
+            processes.append(
+                context.Process(target=_pg_gate, args=(url, index, codes, barrier, results, copy))
+            )
         for process in processes:
             process.start()
         outcomes = [results.get(timeout=600) for _ in range(GATES)]
@@ -417,11 +453,121 @@ def measure_postgres(admin_url: str, single_use: int, cards: int) -> dict[str, A
             "latency": summary(latencies),
             "double_admissions": max(double, reported_double),
             "missed_admissions": missed,
+            "offline_verdicts": sum(o[6] for o in outcomes),
         }
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _gate(url: str, name: str, copy_dir: Path, offline_after_ms: int) -> Runtime:
+    config = parse_config(
+        {
+            **CONFIG,
+            "terminal": {"name": name, "gate": name},
+            "gate": {"offline_after_ms": offline_after_ms, "local_path": str(copy_dir / f"{name}.db")},
+        }
+    )
+    return Runtime(config, url, operator=name)
+
+
+def _wait_online(rt: Runtime, seconds: float = 60.0) -> float:
+    from pos.services.door import door_actor, gate_status
+
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if gate_status(rt, door_actor(rt)).online:
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise SystemExit("the gate did not come back online")
+
+
+def measure_offline(quick: bool) -> dict[str, Any]:
+    """Verdict times when the database stops answering, and the online scan through a 20 ms proxy."""
+    from pos.services.door import door_actor, scan, sync
+    from tests.factories import issue_tickets, ticket_article
+    from tests.pg_cluster import Cluster, Proxy, available
+
+    if not available():
+        return {"skipped": "the PostgreSQL 15 server binaries are not installed"}
+    cycles, per_cycle, proxied = (1, 10, 30) if quick else (8, 25, 400)
+    cluster = Cluster()
+    copies = Path(tempfile.mkdtemp(prefix="pos-bench-offline-"))
+    stall = Proxy(cluster.port)
+    slow = Proxy(cluster.port, delay=PROXY_DELAY_S)
+    try:
+        url = cluster.database()
+        seller = Runtime(parse_config(CONFIG), url, operator="seller", clock=lambda: datetime.now(UTC))
+        article = ticket_article(seller, "Konzert")
+        needed = 2 * cycles * (per_cycle + 1) + proxied + 10
+        codes = [t.code for t in issue_tickets(seller, article, needed)]
+        card = ticket_article(seller, "Saisonkarte", repeat="anytime")
+        season = [t.code for t in issue_tickets(seller, card, 20)]
+        seller.engine.dispose()
+        figures: dict[str, Any] = {"offline_after_ms": OFFLINE_AFTER_MS}
+        for scenario, stop, resume, gate_url in (
+            ("frozen", cluster.freeze, cluster.thaw, url),
+            ("network_stall", stall.swallow, stall.release, stall.url(url)),
+        ):
+            rt = _gate(gate_url, scenario, copies, OFFLINE_AFTER_MS)
+            actor = door_actor(rt)
+            sync(rt, actor)
+            times, first_times, back = [], [], []
+            for _cycle in range(cycles):
+                assert not scan(rt, actor, codes.pop()).offline  # online, with a pooled connection
+                stop()
+                try:
+                    for index in range(per_cycle):
+                        t0 = time.perf_counter()
+                        verdict = scan(rt, actor, codes.pop())
+                        took = (time.perf_counter() - t0) * 1000
+                        if not verdict.offline:
+                            raise SystemExit(f"{scenario}: an online verdict while the database was away")
+                        times.append(took)
+                        if index == 0:
+                            first_times.append(took)
+                finally:
+                    resume()
+                back.append(_wait_online(rt))
+            figures[scenario] = {
+                "verdict": summary([int(t * 1e6) for t in times]),
+                "first_verdict_max_ms": round(max(first_times), 1),
+                "back_online_s_max": round(max(back), 2),
+            }
+            rt.engine.dispose()
+        rt = _gate(slow.url(url), "proxied", copies, 5000)
+        actor = door_actor(rt)
+        for code in season[:3]:  # connect and prepare through the proxy first
+            scan(rt, actor, code)
+        latencies: dict[str, list[int]] = {"first_entry": [], "re_entry": [], "rejected": []}
+        used: list[str] = []
+        for index in range(proxied):
+            kind = ("first_entry", "re_entry", "rejected")[index % 3]
+            if kind == "first_entry":
+                code = codes.pop()
+                used.append(code)
+            elif kind == "re_entry":
+                code = season[index % len(season)]
+            else:
+                code = used[index % len(used)]  # a single-use ticket admitted above: already redeemed
+            t0 = time.perf_counter_ns()
+            verdict = scan(rt, actor, code)
+            latencies[kind].append(time.perf_counter_ns() - t0)
+            if verdict.offline or verdict.accepted != (kind != "rejected"):
+                raise SystemExit(f"proxied: an unexpected verdict {verdict.reason}")
+        every = [v for values in latencies.values() for v in values]
+        figures["proxy_20ms_each_way"] = {
+            "scan": summary(every),
+            "by_kind": {kind: summary(values) for kind, values in latencies.items()},
+        }
+        rt.engine.dispose()
+        return figures
+    finally:
+        stall.close()
+        slow.close()
+        cluster.destroy()
+        shutil.rmtree(copies, ignore_errors=True)
 
 
 def check(name: str, target: str, measured: Any, passed: bool) -> dict[str, Any]:
@@ -431,10 +577,34 @@ def check(name: str, target: str, measured: Any, passed: bool) -> dict[str, Any]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="100k tickets / 500k registrations, under 30 s")
+    parser.add_argument(
+        "--only",
+        choices=("sqlite", "postgresql", "offline"),
+        help="run one part only (the others are skipped)",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     tickets, registrations, samples = (100_000, 500_000, 1000) if args.quick else (1_000_000, 5_000_000, 3000)
     report: dict[str, Any] = {"bench": "redeem", "quick": args.quick}
+    checks: list[dict[str, Any]] = []
+    if args.only in (None, "sqlite"):
+        checks += run_sqlite(report, tickets, registrations, samples)
+    if args.only in (None, "postgresql"):
+        checks += run_postgres(report, args.quick)
+    if args.only in (None, "offline"):
+        checks += run_offline(report, args.quick)
+    report["total_seconds"] = round(time.monotonic() - started, 1)
+    if args.quick and args.only is None:
+        checks.append(
+            check("quick run seconds", "< 30", report["total_seconds"], report["total_seconds"] < 30)
+        )
+    report["checks"] = checks
+    print(json.dumps(report))
+
+
+def run_sqlite(
+    report: dict[str, Any], tickets: int, registrations: int, samples: int
+) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="pos-bench-redeem-") as tmp:
         path = Path(tmp) / "door.db"
         report["sqlite"] = build_sqlite(path, tickets, registrations)
@@ -463,9 +633,14 @@ def main() -> None:
             sq["verdict_mismatches"] == 0,
         ),
     ]
+    return checks
+
+
+def run_postgres(report: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
+    checks: list[dict[str, Any]] = []
     pg_url = os.environ.get("POS_TEST_PG_URL")
     if pg_url:
-        single_use, cards = (300, 40) if args.quick else (2000, 250)
+        single_use, cards = (300, 40) if quick else (2000, 250)
         pg = report["postgresql"] = measure_postgres(pg_url, single_use, cards)
         checks += [
             check(
@@ -479,13 +654,24 @@ def main() -> None:
         ]
     else:
         report["postgresql"] = {"skipped": "POS_TEST_PG_URL is not set"}
-    report["total_seconds"] = round(time.monotonic() - started, 1)
-    if args.quick:
+    return checks
+
+
+def run_offline(report: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
+    checks: list[dict[str, Any]] = []
+    offline = report["offline_gate"] = measure_offline(quick)
+    if "skipped" not in offline:
+        bound = OFFLINE_AFTER_MS + OFFLINE_SLACK_MS
+        for scenario in ("frozen", "network_stall"):
+            p99 = offline[scenario]["verdict"]["p99_ms"]
+            checks.append(
+                check(f"offline verdict p99 ms, database {scenario}", f"<= {bound}", p99, p99 <= bound)
+            )
+        proxied = offline["proxy_20ms_each_way"]["scan"]["p50_ms"]
         checks.append(
-            check("quick run seconds", "< 30", report["total_seconds"], report["total_seconds"] < 30)
+            check("scan p50 ms via 20 ms proxy", f"<= {PROXY_P50_MS:.0f}", proxied, proxied <= PROXY_P50_MS)
         )
-    report["checks"] = checks
-    print(json.dumps(report))
+    return checks
 
 
 if __name__ == "__main__":

@@ -32,8 +32,10 @@ for _name, _group in GROUPS.items():
 # Each module adds its commands to `app` or to a group in pos.commands.common when imported.
 from pos.commands import (  # noqa: E402,F401
     articles,
+    door,
     export,
     fiscal,
+    gate,
     mail,
     operators,
     printing,

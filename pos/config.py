@@ -203,6 +203,21 @@ class Fiscal(Section):
         return self
 
 
+class Gate(Section):
+    """The door when the database is away: how long to wait for it, how often to refresh the local copy."""
+
+    offline_after_ms: int = Field(default=800, ge=50, le=60_000)
+    sync_seconds: int = Field(default=60, ge=1)
+    local_path: str = ""  # default: a file per terminal name in the data directory
+
+    def copy_path(self, terminal: str) -> Path:
+        """The gate's local copy and offline queue (SQLite)."""
+        if self.local_path:
+            return Path(self.local_path).expanduser()
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", terminal) or "terminal"
+        return default_data_dir() / f"gate-{safe}.db"
+
+
 class Config(Section):
     venue: Venue = Field(default_factory=Venue)
     brand: Brand = Field(default_factory=Brand)
@@ -213,6 +228,7 @@ class Config(Section):
     cart_links: CartLinks = Field(default_factory=CartLinks)
     terminal: Terminal = Field(default_factory=Terminal)
     fiscal: Fiscal = Field(default_factory=Fiscal)
+    gate: Gate = Field(default_factory=Gate)
 
     def brand_secret(self) -> bytes:
         """The MAC key; only commands that issue or check tickets ask for it."""

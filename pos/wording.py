@@ -2,14 +2,16 @@
 
 One place, so the cashier app, the door, `pos gate`, receipts and reports say the same thing. Each function
 takes a `Language` (pos.i18n) and returns text in it; the source strings are English and go through the
-gettext catalog. The door's rejection reasons live in `reason_text` below, next to the rest.
+gettext catalog. The door's rejection reasons and "entry n of m" are below (`door_reason`, `entry_words`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from pos.domain.redemption import Bound, entry_count, on_scan_day, refusing_bound
 from pos.errors import PosError
 from pos.i18n import N_
 
@@ -147,3 +149,143 @@ class ReturnLike(Protocol):
 
     @property
     def tenders(self) -> Sequence[_TenderLike]: ...
+
+
+# --- the door ---------------------------------------------------------------------------------------------
+# One sentence per rejection reason of DESIGN (the stable identifiers), shared by the door screen, `pos gate`,
+# `pos redeem` and the door report. "offline" and "error" are the gate's own: no verdict could be reached.
+
+REASON_WORDS = {
+    "malformed": N_("not a ticket code (mistyped or damaged)"),
+    "foreign_brand": N_("ticket of another brand"),
+    "forged": N_("forged or invented code"),
+    "unknown": N_("unknown ticket"),
+    "voided": N_("ticket was cancelled"),
+    "not_yet_valid": N_("not valid yet"),
+    "expired": N_("no longer valid"),
+    "already_redeemed": N_("already used"),
+    "already_today": N_("already used today"),
+    "limit_reached": N_("all entries used"),
+    "not_same_day": N_("only valid on the day of its first entry"),
+    "offline": N_("not checked: the database cannot be reached"),
+    "error": N_("not checked: an unexpected error"),
+}
+
+
+class DoorFacts(Protocol):
+    """What the door words need to know about a verdict (a DoorVerdict, or any object with these fields)."""
+
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def entry(self) -> int: ...
+    @property
+    def allowed_entries(self) -> int | None: ...
+    @property
+    def previous_at(self) -> datetime | None: ...
+    @property
+    def previous_gate(self) -> str | None: ...
+    @property
+    def valid_from(self) -> datetime | None: ...
+    @property
+    def valid_until(self) -> datetime | None: ...
+    @property
+    def event_date(self) -> date | None: ...
+
+
+def reason_name(lang: Language, reason: str) -> str:
+    """The short words for a reason identifier (reports, lists): 'already used', 'forged or invented code'."""
+    return lang._(REASON_WORDS[reason]) if reason in REASON_WORDS else reason
+
+
+def entry_words(lang: Language, entry: int, allowed_entries: int | None) -> str:
+    """'entry 3 of 10' for limited multi-entry tickets, 'entry 3' when unlimited, nothing for single use."""
+    count = entry_count(entry, allowed_entries)
+    if count is None:
+        return ""
+    number, total = count
+    if total is None:
+        return lang._("entry {n}").format(n=number)
+    return lang._("entry {n} of {total}").format(n=number, total=total)
+
+
+def when_words(lang: Language, at: datetime) -> str:
+    """'31.12.2026 20:00' (de) or '31 Dec 2026 20:00' (en), venue time."""
+    return f"{lang.date(at.astimezone(lang.zone).date())} {lang.time(at)}"
+
+
+def moment_words(
+    lang: Language, previous: datetime, gate: str | None, at: datetime, day_start_minutes: int
+) -> str:
+    """'today at 19:42 at gate North' or 'on 30 Dec 2026 at 19:42': the entry a rejection refers to."""
+    _ = lang._
+    values = {
+        "time": lang.time(previous),
+        "date": lang.date(previous.astimezone(lang.zone).date()),
+        "gate": gate,
+    }
+    if on_scan_day(previous, at, lang.zone, day_start_minutes):
+        text = _("today at {time} at gate {gate}") if gate else _("today at {time}")
+    else:
+        text = _("on {date} at {time} at gate {gate}") if gate else _("on {date} at {time}")
+    return text.format(**values)
+
+
+def door_reason(lang: Language, facts: DoorFacts, day_start_minutes: int) -> str:
+    """The rejection in plain words: 'already used today at 19:42 at gate North', 'not valid before ...'."""
+    _ = lang._
+    reason = facts.reason or ""
+    previous = facts.previous_at
+    moment = (
+        moment_words(lang, previous, facts.previous_gate, facts.at, day_start_minutes)
+        if previous is not None
+        else None
+    )
+    if reason in ("not_yet_valid", "expired"):
+        bound = refusing_bound(reason, facts.at, facts.valid_from, facts.valid_until, facts.event_date)
+        if bound is Bound.FROM and facts.valid_from is not None:
+            return _("not valid before {when}").format(when=when_words(lang, facts.valid_from))
+        if bound is Bound.UNTIL and facts.valid_until is not None:
+            return _("expired since {when}").format(when=when_words(lang, facts.valid_until))
+        if bound is Bound.EVENT_DAY and facts.event_date is not None:
+            return _("only valid on {date}").format(date=lang.date(facts.event_date))
+        return reason_name(lang, reason)
+    if reason in ("already_redeemed", "already_today") and moment:
+        return _("already used {moment}").format(moment=moment)
+    if reason == "already_redeemed":
+        return _("already used")
+    if reason == "limit_reached":
+        total = facts.allowed_entries or facts.entry
+        if moment:
+            return _("all {n} entries used, the last {moment}").format(n=total, moment=moment)
+        return _("all {n} entries used").format(n=total)
+    if reason == "not_same_day" and moment:
+        return _("only valid on the day of its first entry, {moment}").format(moment=moment)
+    return reason_name(lang, reason)
+
+
+def door_sentence(lang: Language, facts: DoorFacts, day_start_minutes: int) -> str:
+    """The verdict's one line for a steward: the entry count when accepted, else the reason."""
+    if facts.reason is None:
+        return entry_words(lang, facts.entry, facts.allowed_entries) or lang._("admitted")
+    return door_reason(lang, facts, day_start_minutes)
+
+
+def not_checked_words(lang: Language, detail: str) -> str:
+    """A scan the gate could not check at all: what went wrong, and what the steward does now."""
+    return lang._("not checked ({detail}); admit by hand or scan again").format(detail=detail)
+
+
+def offline_words(lang: Language, *, review: bool) -> str:
+    """What an offline verdict adds: it was decided at the gate, and a ticket the copy lacked is for review."""
+    if review:
+        return lang._("offline: not in this gate's copy yet, admitted on its code once (for review)")
+    return lang._("offline: decided from this gate's copy")
+
+
+def birthday_greeting(lang: Language, holder: str | None) -> str:
+    """'Happy birthday, Max!' (the first word of the name), or without a name."""
+    name = (holder or "").split(" ")[0]
+    return lang._("Happy birthday, {name}!").format(name=name) if name else lang._("Happy birthday!")

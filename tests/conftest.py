@@ -46,6 +46,14 @@ gate = "north"
 """
 
 
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test its own data directory (gate copies, crash logs), for itself and the `pos` it runs."""
+    path = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(path))
+    return path
+
+
 def test_config(**overrides: Any) -> Config:
     import tomllib
 

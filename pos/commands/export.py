@@ -13,6 +13,10 @@ from typing import Any, TextIO
 import typer
 
 from pos.commands.common import JsonOption, export_app, fail, parse_or_fail, print_json, report_app
+from pos.i18n import language
+from pos.wording import reason_name
+
+ENGLISH = language("en")  # CLI output is English
 
 FromOption = typer.Option(
     None, "--from", help="First business day, venue local (e.g. 2026-12-31), or an ISO 8601 time."
@@ -173,10 +177,14 @@ def echo_door_report(report: dict[str, Any]) -> None:
         f"{report['rejections']} rejected scan(s)."
     )
     for row in report["entries_by_gate"]:
+        offline = f", {row['offline_entries']} offline" if row.get("offline_entries") else ""
+        if row.get("conflicts"):
+            offline += f", {row['conflicts']} conflict(s) ({row['open_conflicts']} open)"
         typer.echo(
-            f"  gate {row['gate'] or '-'}: {row['entries']} ({row['first_entries']} first, {row['re_entries']} re)"
+            f"  gate {row['gate'] or '-'}: {row['entries']} ({row['first_entries']} first, {row['re_entries']} re"
+            f"{offline})"
         )
     for row in report["entries_by_hour"]:
         typer.echo(f"  {row['hour'][:16].replace('T', ' ')}: {row['entries']}")
     for row in report["rejections_by_reason"]:
-        typer.echo(f"  rejected {row['reason']}: {row['count']}")
+        typer.echo(f"  rejected {row['reason']}: {row['count']} ({reason_name(ENGLISH, row['reason'])})")

@@ -1,14 +1,18 @@
-"""`pos redeem`, `pos gate` and `pos ticket show|protocol-delete|reset|set-repeat` (the door check)."""
+"""`pos redeem` and `pos ticket show|protocol-delete|reset|set-repeat` (the door check and its corrections).
+
+Every command imports the services it calls inside its function: the CLI loads all command modules at start,
+and a one-shot command such as `pos redeem` should load only what it needs.
+"""
 
 from __future__ import annotations
 
-# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
-import os
 import sys
 
 import typer
 
 from pos.commands.common import JsonOption, app, fail, load_runtime, parse_or_fail, print_json, ticket_app
+from pos.commands.gate import verdict_line
+from pos.domain.clock import parse_time
 
 
 @app.command("redeem")
@@ -19,50 +23,19 @@ def redeem_(
     as_json: bool = JsonOption,
 ) -> None:
     """Check a ticket at the door and record the entry. Exit code 0 accepted, 1 rejected."""
-    from pos.db.redemption import redeem, scan_json
-    from pos.gate import verdict_line
+    from pos.services.door import door_actor, scan, settle
 
     rt = load_runtime()
-    zone = rt.config.venue.zone
-    when = _parse_time(at, "--at", zone) if at else None
-    result = redeem(rt, code, at=when, gate=gate)
+    when = _parse_time(at, "--at", rt.config.venue.zone) if at else None
+    actor = door_actor(rt)
+    verdict = scan(rt, actor, code, at=when, gate=gate)
     if as_json:
-        print_json(scan_json(result, zone))
+        print_json(verdict.json(rt))
     else:
-        typer.echo(verdict_line(result, zone, color=sys.stdout.isatty()))
-    raise typer.Exit(0 if result.accepted else 1)
-
-
-@app.command("gate")
-def gate_(
-    gate: str | None = typer.Option(None, "--gate", help="Gate name; default [terminal] gate."),
-    input_: str | None = typer.Option(
-        None,
-        "--input",
-        help="'stdin' or a device/file path; default the [scanner] config (stdin for a keyboard).",
-    ),
-    as_json: bool = JsonOption,
-) -> None:
-    """A headless gate: one code per line in, one verdict per line out, until end of input or Ctrl-C."""
-    from pos.gate import path_lines, run_gate, stdin_lines
-    from pos.scanners import scanner_lines
-
-    rt = load_runtime()
-    rt.config.brand_secret()  # a missing secret is one sentence now, not one per scan
-    color = not as_json and sys.stdout.isatty()
-    if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(errors="replace")  # a name the terminal cannot show must not stop the gate
-    try:
-        if input_ is None:
-            with scanner_lines(rt.config.scanner, stdin_lines) as lines:
-                run_gate(rt, lines, sys.stdout, gate=gate, as_json=as_json, color=color)
-        else:
-            lines = stdin_lines() if input_ in ("stdin", "-") else path_lines(input_)
-            run_gate(rt, lines, sys.stdout, gate=gate, as_json=as_json, color=color)
-    except KeyboardInterrupt:
-        pass
-    except BrokenPipeError:  # the reader of our verdicts went away: nothing left to tell
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush stays quiet
+        typer.echo(verdict_line(rt, verdict, color=sys.stdout.isatty()))
+    sys.stdout.flush()
+    settle(rt, actor, gate)  # the answer is out; a rejection's log line may still be on its way
+    raise typer.Exit(0 if verdict.accepted else 1)
 
 
 @ticket_app.command("show")
@@ -71,10 +44,11 @@ def show(
     as_json: bool = JsonOption,
 ) -> None:
     """A ticket with its repeat options, first validation and repeat protocol."""
-    from pos.db.redemption import show_ticket
+    from pos.services.operators import cli_actor
+    from pos.services.tickets import show_ticket
 
     rt = load_runtime()
-    data = show_ticket(rt, code)
+    data = show_ticket(rt, cli_actor(rt), code)
     if as_json:
         print_json(data)
         return
@@ -100,10 +74,11 @@ def protocol_delete_(
     as_json: bool = JsonOption,
 ) -> None:
     """Delete one re-entry from a ticket's protocol (a mistaken scan, or a credit)."""
-    from pos.db.redemption import protocol_delete
+    from pos.services.operators import cli_actor
+    from pos.services.tickets import protocol_delete
 
     rt = load_runtime()
-    data = protocol_delete(rt, code, entry_id)
+    data = protocol_delete(rt, cli_actor(rt), code, entry_id)
     if as_json:
         print_json(data)
     else:
@@ -119,10 +94,11 @@ def reset_(
     as_json: bool = JsonOption,
 ) -> None:
     """Clear repeat protocols of selected tickets, of an article, or of all tickets."""
-    from pos.db.redemption import Selection, reset
+    from pos.services.operators import cli_actor
+    from pos.services.tickets import Selection, reset
 
     rt = load_runtime()
-    data = reset(rt, Selection(codes or (), article, all_tickets), full=full)
+    data = reset(rt, cli_actor(rt), Selection(codes or (), article, all_tickets), full=full)
     if as_json:
         print_json(data)
     else:
@@ -142,8 +118,9 @@ def set_repeat_(
     as_json: bool = JsonOption,
 ) -> None:
     """Change repeat type and limit of tickets after the sale; audited."""
-    from pos.db.redemption import Selection, set_repeat
     from pos.domain.repeat import parse_repeat
+    from pos.services.operators import cli_actor
+    from pos.services.tickets import Selection, set_repeat
 
     if repeat_limit is not None and repeat.strip().lower() == "none":
         fail(
@@ -151,7 +128,7 @@ def set_repeat_(
         )
     kind, limit = parse_or_fail(lambda r: parse_repeat(r, repeat_limit), repeat, "--repeat")
     rt = load_runtime()
-    data = set_repeat(rt, Selection(codes or (), article, all_tickets), kind, limit)
+    data = set_repeat(rt, cli_actor(rt), Selection(codes or (), article, all_tickets), kind, limit)
     if as_json:
         print_json(data)
     else:
@@ -160,6 +137,4 @@ def set_repeat_(
 
 
 def _parse_time(text: str, option: str, zone: object) -> object:
-    from pos.domain.clock import parse_time
-
     return parse_or_fail(lambda t: parse_time(t, zone), text, option)

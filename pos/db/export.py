@@ -43,6 +43,7 @@ from sqlalchemy.sql import ColumnElement, type_coerce
 from sqlmodel import Session
 
 from pos.config import Venue
+from pos.db import conflicts as door_conflicts
 from pos.db.articles import find_article
 from pos.db.engine import read_snapshot
 from pos.db.models import Article, Customer, Entry, Order, ScanLog, Ticket
@@ -553,7 +554,8 @@ def door_report(rt: Runtime, *, date_from: date | None = None, date_to: date | N
             .group_by(_scan_log.c.reason)
             .order_by(func.count().desc(), _scan_log.c.reason)
         ).all()
-    gates: dict[str, Counter[str]] = {}
+        offline = door_conflicts.per_gate(connection, window.start, window.end)  # offline entries, conflicts
+    gates: dict[str, Counter[str]] = {gate: Counter() for gate in offline}
     for gate, first, number in by_gate:
         gates.setdefault(gate, Counter())["first" if first else "re_entries"] += number
     first_total = sum(g["first"] for g in gates.values())
@@ -571,9 +573,13 @@ def door_report(rt: Runtime, *, date_from: date | None = None, date_to: date | N
                 "entries": counts["first"] + counts["re_entries"],
                 "first_entries": counts["first"],
                 "re_entries": counts["re_entries"],
+                **offline.get(gate, {"offline_entries": 0, "conflicts": 0, "open_conflicts": 0}),
             }
             for gate, counts in sorted(gates.items())
         ],
+        "offline_entries": sum(row["offline_entries"] for row in offline.values()),
+        "conflicts": sum(row["conflicts"] for row in offline.values()),
+        "open_conflicts": sum(row["open_conflicts"] for row in offline.values()),
         "rejections": sum(number for _, number in rejections),
         "rejections_by_reason": [{"reason": reason, "count": number} for reason, number in rejections],
     }

@@ -166,6 +166,9 @@ class Ticket(SQLModel, table=True):
     first_gate: str | None = None
     printed: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the ticket or its entries last changed, by the database's clock: set by triggers (see the
+    # migration "door change marker"), so every writer keeps it, and the gates' copies refresh from it.
+    changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class Entry(SQLModel, table=True):
@@ -179,6 +182,10 @@ class Entry(SQLModel, table=True):
     gate: str = ""
     first: bool = False
     terminal: str = ""
+    scan_id: str | None = Field(
+        default=None, unique=True
+    )  # the gate's id of the scan: an upload records it once
+    offline: bool = False  # admitted by a gate without the database, uploaded later
 
 
 class ScanLog(SQLModel, table=True):
@@ -193,6 +200,34 @@ class ScanLog(SQLModel, table=True):
     code: str = ""  # what was scanned, cut to 64 characters
     ticket_id: int | None = Field(default=None, sa_type=BigInteger)
     reason: str
+    scan_id: str | None = Field(default=None, unique=True)
+    offline: bool = False
+
+
+class DoorConflict(SQLModel, table=True):
+    """An entry a gate admitted offline that breaks a rule in the database (used meanwhile, voided, unknown).
+
+    The entry is recorded all the same (the person is inside); an admin resolves the conflict: `accepted`
+    keeps the entry, `credited` deletes it and gives the ticket its entry back.
+    """
+
+    __tablename__ = "door_conflict"
+
+    id: int | None = Field(default=None, primary_key=True)
+    scan_id: str = Field(unique=True)
+    ticket_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    entry_id: int | None = Field(default=None, sa_type=BigInteger)
+    code: str = ""
+    at: datetime = Field(sa_type=UTCDateTime)  # when the gate admitted the ticket
+    gate: str = ""
+    terminal: str = ""
+    reason: str  # the rule broken, a redemption reason such as already_redeemed
+    previous_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the entry it collides with
+    previous_gate: str | None = None
+    uploaded_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="open", index=True)  # open | accepted | credited
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = None
 
 
 class PromoCode(SQLModel, table=True):

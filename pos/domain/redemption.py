@@ -121,36 +121,44 @@ def _instant(entry: PastEntry) -> datetime:
     return entry.at
 
 
-REASON_TEXT: dict[Reason, str] = {
-    Reason.MALFORMED: "not a valid ticket code (mistyped or damaged)",
-    Reason.FOREIGN_BRAND: "a ticket of another organiser",
-    Reason.FORGED: "forged or invented code",
-    Reason.UNKNOWN: "no such ticket",
-    Reason.VOIDED: "ticket was cancelled",
-    Reason.NOT_YET_VALID: "not valid yet",
-    Reason.EXPIRED: "no longer valid",
-    Reason.ALREADY_REDEEMED: "already used",
-    Reason.LIMIT_REACHED: "all entries used",
-    Reason.ALREADY_TODAY: "already used today",
-    Reason.NOT_SAME_DAY: "only valid on the day of its first entry",
-}
+def entry_count(entry: int, allowed_entries: int | None) -> tuple[int, int | None] | None:
+    """What "entry n of m" shows: (n, m) for a limited multi-entry ticket, (n, None) when unlimited,
+    None for a single-use ticket (its one entry needs no number)."""
+    if allowed_entries == 1:
+        return None
+    return entry, allowed_entries
 
 
-def explain(reason: Reason, previous_at: datetime | None, previous_gate: str | None, zone: ZoneInfo) -> str:
-    """A steward-facing phrase such as 'already used today at 19:42 at gate North'."""
-    text = REASON_TEXT[reason]
-    if previous_at is None or reason not in _REFERS_TO_AN_ENTRY:
-        return text
-    local = previous_at.astimezone(zone)
-    when = f"at {local:%H:%M}" if reason is Reason.ALREADY_TODAY else f"on {local:%Y-%m-%d} at {local:%H:%M}"
-    where = f" at gate {previous_gate}" if previous_gate else ""
-    if reason is Reason.LIMIT_REACHED:
-        return f"{text}, the last {when}{where}"
-    if reason is Reason.NOT_SAME_DAY:
-        return f"{text}, which was {when}{where}"
-    return f"{text} {when}{where}"
+class Bound(StrEnum):
+    """Which part of the validity refused a scan: the window's start or end, or the event's business day."""
+
+    FROM = "from"
+    UNTIL = "until"
+    EVENT_DAY = "event_day"
 
 
-_REFERS_TO_AN_ENTRY = frozenset(
-    {Reason.ALREADY_REDEEMED, Reason.LIMIT_REACHED, Reason.ALREADY_TODAY, Reason.NOT_SAME_DAY}
-)
+def refusing_bound(
+    reason: str | None,
+    at: datetime,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
+    event_date: date | None,
+) -> Bound | None:
+    """For `not_yet_valid` and `expired`: the bound that refused the scan at `at` (None when unknown).
+
+    The window is checked before the event day, as `validity_problem` does.
+    """
+    if reason == Reason.NOT_YET_VALID:
+        if valid_from is not None and at < valid_from:
+            return Bound.FROM
+        return Bound.EVENT_DAY if event_date is not None else None
+    if reason == Reason.EXPIRED:
+        if valid_until is not None and at > valid_until:
+            return Bound.UNTIL
+        return Bound.EVENT_DAY if event_date is not None else None
+    return None
+
+
+def on_scan_day(previous: datetime, at: datetime, zone: ZoneInfo, day_start_minutes: int) -> bool:
+    """Was the earlier entry on the business day of the scan at `at` ("today" for the steward)?"""
+    return business_day(previous, zone, day_start_minutes) == business_day(at, zone, day_start_minutes)

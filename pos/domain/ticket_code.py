@@ -21,6 +21,7 @@ MAC_DIGITS = 9
 CODE_LENGTH = BRAND_DIGITS + SERIAL_DIGITS + MAC_DIGITS + 1
 MAX_SERIAL = 10**SERIAL_DIGITS - 1
 _ASCII_DIGITS = frozenset("0123456789")
+LOGGED_CODE_CHARS = 64
 
 
 class CodeProblem(StrEnum):
@@ -75,3 +76,12 @@ def parse_code(scanned: str, brand: str, secret: bytes) -> ParsedCode:
 def looks_like_ticket_code(scanned: str) -> bool:
     """Cheap routing test for the sale screen: 24 ASCII digits (validity is checked later)."""
     return len(scanned) == CODE_LENGTH and set(scanned) <= _ASCII_DIGITS
+
+
+def printable(scanned: str) -> str:
+    """At most 64 characters, control characters and lone surrogates escaped (safe in a log and a terminal)."""
+    cut = scanned[:LOGGED_CODE_CHARS]
+    if cut.isprintable():
+        return cut
+    escaped = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in cut)
+    return escaped[:LOGGED_CODE_CHARS]

@@ -29,7 +29,6 @@ from textual.widgets import (
     TabPane,
 )
 
-from pos.db.redemption import Selection, reset, set_repeat
 from pos.domain.clock import business_day, parse_date, parse_time
 from pos.domain.money import parse_amount, parse_rate
 from pos.domain.repeat import limit_json, parse_repeat
@@ -37,11 +36,13 @@ from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, reset_table
 from pos.screens.base import footer
+from pos.screens.door_conflicts import DoorConflictsScreen
 from pos.screens.ticket_detail import repeat_dialog
 from pos.services.articles import ArticleView, list_articles, set_availability
 from pos.services.export import AttendanceOptions, door_report, export_attendance_file, sales_report
 from pos.services.promos import PromoDefinition, add_promo, generate_promos, list_promos
-from pos.wording import repeat_words, tender_name
+from pos.services.tickets import Selection, reset, set_repeat
+from pos.wording import reason_name, repeat_words, tender_name
 
 TABS = ("articles", "promos", "export", "reports")
 TAB_ACTIONS = {
@@ -52,6 +53,7 @@ TAB_ACTIONS = {
     "generate_promos": "promos",
     "export": "export",
     "refresh_reports": "reports",
+    "door_conflicts": "reports",
 }
 
 
@@ -135,6 +137,7 @@ class AdminScreen(BackOfficeScreen):
         Binding("f6", "generate_promos", N_("Generate"), key_display="F6"),
         Binding("f5", "export", N_("Export"), key_display="F5"),
         Binding("f5", "refresh_reports", N_("Show"), key_display="F5"),
+        Binding("f8", "door_conflicts", N_("Conflicts"), key_display="F8"),
         Binding("f9", "ticket", N_("Ticket"), key_display="F9"),
         Binding("escape", "back", N_("Back"), key_display="Esc"),
     ]
@@ -254,6 +257,9 @@ class AdminScreen(BackOfficeScreen):
 
         self.app.push_screen(TicketDetailScreen())
 
+    def action_door_conflicts(self) -> None:
+        self.app.push_screen(DoorConflictsScreen())
+
     # --- articles: availability, repeat options, protocol reset -------------------------------------------
 
     def reload_articles(self, _result: object = None) -> None:
@@ -362,7 +368,7 @@ class AdminScreen(BackOfficeScreen):
             return
         codes = split_list(str(answers.get("codes", "")).replace(" ", ","))
         selection = Selection(codes=codes) if codes else Selection(article=f"#{article.id}")
-        self.call_service(set_repeat, self.rt, selection, kind, limit, done=self._repeat_set)
+        self.call_service(set_repeat, self.rt, self.actor, selection, kind, limit, done=self._repeat_set)
 
     def _repeat_set(self, result: dict[str, Any]) -> None:
         self.say(
@@ -384,7 +390,9 @@ class AdminScreen(BackOfficeScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.call_service(reset, self.rt, Selection(article=f"#{article.id}"), done=self._reset_done)
+                self.call_service(
+                    reset, self.rt, self.actor, Selection(article=f"#{article.id}"), done=self._reset_done
+                )
 
         self.app.push_screen(ConfirmDialog(question), answered)
 
@@ -675,6 +683,9 @@ class AdminScreen(BackOfficeScreen):
         table.add_section()
         for row in report["entries_by_gate"]:
             table.add_row(_("Gate {gate}").format(gate=row["gate"] or "-"), str(row["entries"]))
+            if row.get("offline_entries") or row.get("conflicts"):
+                table.add_row(_("  offline entries"), str(row["offline_entries"]))
+                table.add_row(_("  door conflicts (open)"), f"{row['conflicts']} ({row['open_conflicts']})")
         table.add_section()
         for row in report["entries_by_hour"]:
             hour = datetime.fromisoformat(row["hour"])
@@ -682,5 +693,5 @@ class AdminScreen(BackOfficeScreen):
         table.add_section()
         table.add_row(_("Rejections"), str(report["rejections"]))
         for row in report["rejections_by_reason"]:
-            table.add_row(f"  {row['reason']}", str(row["count"]))
+            table.add_row(f"  {reason_name(self.lang, row['reason'])}", str(row["count"]))
         self.query_one("#door-report", Static).update(table)

@@ -14,7 +14,6 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
 
 from rich.console import Group
 from rich.text import Text
@@ -23,12 +22,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Static
 
-from pos.db.backoffice import DoorScan, door_scan, gate_counts
-from pos.domain.clock import business_day
 from pos.errors import PosError
 from pos.i18n import N_, Language
 from pos.screens.backoffice import BackOfficeScreen
 from pos.screens.base import footer
+from pos.screens.ticket_detail import TicketDetailScreen
+from pos.services.door import DoorVerdict, gate_status, gate_tally, keep_in_sync, scan
+from pos.wording import birthday_greeting, door_reason, entry_words, offline_words, reason_name, when_words
 
 log = logging.getLogger("pos.screens.door")
 LAST_SCANS = 8  # the box below the verdict shows a header and this many rows
@@ -92,10 +92,12 @@ class DoorScreen(BackOfficeScreen):
         self.typed = ""
         self.tally = Tally()
         self.sound = True
-        self.last: DoorScan | None = None
-        self.recent: deque[DoorScan] = deque(maxlen=LAST_SCANS)
+        self.last: DoorVerdict | None = None
+        self.recent: deque[DoorVerdict] = deque(maxlen=LAST_SCANS)
         self.in_order = asyncio.Lock()
         self.painted = 0  # verdicts on screen so far (a benchmark and the tests wait on it)
+        self.online = True  # the gate's state as last shown
+        self.pending = 0
         self.painted_at = 0.0
 
     @property
@@ -118,6 +120,21 @@ class DoorScreen(BackOfficeScreen):
         self.show_tally()
         self.show_typed()
         self.run_worker(self._count(), group="door", exit_on_error=False)
+        # The local copy for offline verdicts: refreshed now and every [gate] sync_seconds, in the background.
+        self.stop_sync = keep_in_sync(self.rt, self.app.actor, self.gate)
+        self.set_interval(1.0, self.watch_gate)
+
+    def on_unmount(self) -> None:
+        stop = getattr(self, "stop_sync", None)
+        if stop is not None:
+            stop()
+
+    def watch_gate(self) -> None:
+        """Offline or back online (the gate turns itself), and how many scans wait for the upload."""
+        status = gate_status(self.rt, self.app.actor, self.gate)
+        if (status.online, status.pending) != (self.online, self.pending):
+            self.online, self.pending = status.online, status.pending
+            self.show_tally()
 
     def idle_text(self) -> Text:
         return Text(self._("Ready: scan a ticket"), style="bold", justify="center")
@@ -161,34 +178,38 @@ class DoorScreen(BackOfficeScreen):
         """One scan at a time, in the order they came (the lock is FIFO): 'entry' before 'already used'."""
         async with self.in_order:
             try:
-                scan = await asyncio.to_thread(door_scan, self.rt, scanned, gate=self.gate)
+                verdict = await asyncio.to_thread(scan, self.rt, self.app.actor, scanned, gate=self.gate)
             except PosError as exc:
-                self.show_trouble(str(exc))
+                self.show_trouble(exc.in_language(self.lang))
                 return
             except Exception as exc:  # noqa: BLE001 - the steward gets a sentence, the log the details
                 log.exception("door scan failed")
                 self.show_trouble(f"{type(exc).__name__}: {exc}")
                 return
-            self.show_scan(scan)
+            if verdict.reason in ("offline", "error"):
+                self.show_trouble(reason_name(self.lang, verdict.reason))
+            else:
+                self.show_scan(verdict)
 
     # --- painting ---------------------------------------------------------------------------------------
 
-    def show_scan(self, scan: DoorScan) -> None:
-        result = scan.result
-        self.last = scan
-        if result.accepted:
+    def show_scan(self, verdict: DoorVerdict) -> None:
+        self.last = verdict
+        if verdict.offline:
+            self.online = False
+        if verdict.accepted:
             self.tally.entries += 1
         else:
             self.tally.rejections += 1
             if self.sound:
                 self.app.bell()
-        verdict = self.query_one("#verdict", Static)
+        box = self.query_one("#verdict", Static)
         # Fixed sizes: no layout pass, only a repaint, so the verdict shows within one frame.
-        verdict.update(
-            verdict_renderable(self.lang, scan, self.rt.config.venue.day_start_minutes), layout=False
+        box.update(
+            verdict_renderable(self.lang, verdict, self.rt.config.venue.day_start_minutes), layout=False
         )
-        verdict.set_classes("accept" if result.accepted else "reject")
-        self.recent.appendleft(scan)
+        box.set_classes("accept" if verdict.accepted else "reject")
+        self.recent.appendleft(verdict)
         self.show_tally()
         self.show_recent()
         self.call_after_refresh(self._painted)
@@ -216,7 +237,7 @@ class DoorScreen(BackOfficeScreen):
         """The day's count so far at this gate; scans made meanwhile wait for it (same lock), so none is lost."""
         async with self.in_order:
             try:
-                counts = await asyncio.to_thread(gate_counts, self.rt, self.gate)
+                counts = await asyncio.to_thread(gate_tally, self.rt, self.app.actor, self.gate)
             except PosError as exc:
                 self.show_error(exc)
                 return
@@ -228,7 +249,11 @@ class DoorScreen(BackOfficeScreen):
             entries=self.tally.entries, rejections=self.tally.rejections, gate=self.gate
         )
         sound = self._("sound on") if self.sound else self._("sound off")
-        self.query_one("#tally", Static).update(f"{text}    ({sound})", layout=False)
+        line = Text(f"{text}    ({sound})")
+        if not self.online:
+            line.append("    ")
+            line.append(self._("OFFLINE: {n} scans to upload").format(n=self.pending), style="bold reverse")
+        self.query_one("#tally", Static).update(line, layout=False)
 
     def show_typed(self) -> None:
         if self.typed:
@@ -247,20 +272,19 @@ class DoorScreen(BackOfficeScreen):
         header = (_("Time"), _("Result"), _("Entry or reason"), _("Holder"), _("Article"))
         widths = column_widths(width, max(len(_("ACCEPT")), len(_("REJECT")), len(header[1])))
         rows = [header_line(header, widths)]
-        for scan in self.recent:
-            result = scan.result
-            if result.accepted:
+        for verdict in self.recent:
+            if verdict.accepted:
                 mark, style = _("ACCEPT"), "bold green"
-                detail = entry_text(self.lang, scan)
+                detail = entry_words(self.lang, verdict.entry, verdict.allowed_entries)
             else:
                 mark, style = _("REJECT"), "bold red"
-                detail = reason_text(self.lang, scan, self.rt.config.venue.day_start_minutes)
+                detail = door_reason(self.lang, verdict, self.rt.config.venue.day_start_minutes)
             cells = (
-                self.lang.time(result.at, "medium"),
+                self.lang.time(verdict.at, "medium"),
                 mark,
                 detail,
-                result.holder or scan.customer or "",
-                result.article or "",
+                verdict.shown_holder or "",
+                verdict.article or "",
             )
             rows.append(scan_line(cells, widths, style))
         self.query_one("#scans", Static).update(Text("\n").join(rows), layout=False)
@@ -272,12 +296,10 @@ class DoorScreen(BackOfficeScreen):
         self.show_tally()
 
     def action_ticket(self) -> None:
-        from pos.screens.ticket_detail import TicketDetailScreen
-
-        if self.last is None or self.last.result.ticket_id is None:
+        if self.last is None or self.last.ticket_id is None:
             self.app.bell()
             return
-        self.app.push_screen(TicketDetailScreen(self.last.result.code))
+        self.app.push_screen(TicketDetailScreen(self.last.code))
 
 
 # --- the last scans -----------------------------------------------------------------------------------
@@ -309,31 +331,33 @@ def scan_line(cells: tuple[str, ...], widths: Widths, mark_style: str) -> Text:
     return line
 
 
-# --- words for the verdict ------------------------------------------------------------------------------
+# --- the verdict ----------------------------------------------------------------------------------------
 
 
-def verdict_renderable(lang: Language, scan: DoorScan, day_start_minutes: int) -> Group:
+def verdict_renderable(lang: Language, verdict: DoorVerdict, day_start_minutes: int) -> Group:
     _ = lang._
-    result = scan.result
     lines = []
-    if result.accepted:
+    if verdict.accepted:
         lines.append(Text(spaced(_("ACCEPT")), style="bold"))
-        entry = entry_text(lang, scan)
+        entry = entry_words(lang, verdict.entry, verdict.allowed_entries)
         if entry:
             lines.append(Text(entry, style="bold"))
     else:
         lines.append(Text(spaced(_("REJECT")), style="bold"))
-        lines.append(Text(reason_text(lang, scan, day_start_minutes), style="bold"))
-    holder = result.holder or scan.customer
+        lines.append(Text(door_reason(lang, verdict, day_start_minutes), style="bold"))
+    holder = verdict.shown_holder
     if holder:
         lines.append(Text(holder))
-    if result.article:
-        lines.append(Text(result.article))
-    if scan.birthday:
-        name = (holder or "").split(" ")[0]
-        greeting = _("Happy birthday, {name}!").format(name=name) if name else _("Happy birthday!")
-        lines.append(Text(greeting, style="bold reverse"))
-    lines.append(Text(result.code, style="dim"))
+    if verdict.article:
+        lines.append(Text(verdict.article))
+    event = event_words(lang, verdict)
+    if event:
+        lines.append(Text(event))
+    if verdict.birthday:
+        lines.append(Text(birthday_greeting(lang, holder), style="bold reverse"))
+    if verdict.offline:
+        lines.append(Text(offline_words(lang, review=verdict.review), style="bold"))
+    lines.append(Text(verdict.code, style="dim"))
     spaced_lines: list[Text] = []
     for line in lines:
         line.justify = "center"
@@ -341,80 +365,15 @@ def verdict_renderable(lang: Language, scan: DoorScan, day_start_minutes: int) -
     return Group(*spaced_lines[:-1])
 
 
+def event_words(lang: Language, verdict: DoorVerdict) -> str:
+    """The event's day and start: '31 Dec 2026', '31 Dec 2026 20:00', or nothing for a ticket without one."""
+    if verdict.starts_at is not None:
+        return when_words(lang, verdict.starts_at)
+    if verdict.event_date is not None:
+        return lang.date(verdict.event_date)
+    return ""
+
+
 def spaced(word: str) -> str:
     """Letter-spaced, so the verdict word reads from across the room."""
     return " ".join(word)
-
-
-def entry_text(lang: Language, scan: DoorScan) -> str:
-    """'entry 3 of 10' for multi-entry tickets, 'entry 3' when unlimited, nothing for a single-use ticket."""
-    result = scan.result
-    allowed = result.allowed_entries
-    if allowed == 1:
-        return ""
-    if allowed is None:
-        return lang._("entry {n}").format(n=result.entry)
-    return lang._("entry {n} of {total}").format(n=result.entry, total=allowed)
-
-
-def when_text(lang: Language, at: datetime) -> str:
-    """'31.12.2026 20:00' (de) or '31 Dec 2026 20:00' (en), venue time."""
-    return f"{lang.date(at.astimezone(lang.zone).date())} {lang.time(at)}"
-
-
-def moment_text(lang: Language, at: datetime, gate: str | None, now: datetime, day_start_minutes: int) -> str:
-    """'today at 19:42 at gate North' or 'on 30.12.2026 at 19:42' (the entry a rejection refers to)."""
-    _ = lang._
-    same_day = business_day(at, lang.zone, day_start_minutes) == business_day(
-        now, lang.zone, day_start_minutes
-    )
-    values = {"time": lang.time(at), "date": lang.date(at.astimezone(lang.zone).date()), "gate": gate}
-    if same_day:
-        text = _("today at {time} at gate {gate}") if gate else _("today at {time}")
-    else:
-        text = _("on {date} at {time} at gate {gate}") if gate else _("on {date} at {time}")
-    return text.format(**values)
-
-
-def reason_text(lang: Language, scan: DoorScan, day_start_minutes: int) -> str:
-    """The rejection reason in plain words, for every identifier of DESIGN's redemption rules."""
-    _ = lang._
-    result = scan.result
-    reason = result.reason
-    previous = result.previous_at
-    moment = (
-        moment_text(lang, previous, result.previous_gate, result.at, day_start_minutes)
-        if previous is not None
-        else None
-    )
-    if reason == "not_yet_valid":
-        if scan.valid_from is not None and result.at < scan.valid_from:
-            return _("not valid before {when}").format(when=when_text(lang, scan.valid_from))
-        if scan.event_date is not None:
-            return _("only valid on {date}").format(date=lang.date(scan.event_date))
-        return _("not valid yet")
-    if reason == "expired":
-        if scan.valid_until is not None and result.at > scan.valid_until:
-            return _("expired since {when}").format(when=when_text(lang, scan.valid_until))
-        if scan.event_date is not None:
-            return _("only valid on {date}").format(date=lang.date(scan.event_date))
-        return _("no longer valid")
-    if reason in ("already_redeemed", "already_today"):
-        return _("already used {moment}").format(moment=moment) if moment else _("already used")
-    if reason == "limit_reached":
-        total = result.allowed_entries or result.entry
-        if moment:
-            return _("all {n} entries used, the last {moment}").format(n=total, moment=moment)
-        return _("all {n} entries used").format(n=total)
-    if reason == "not_same_day":
-        if moment:
-            return _("only valid on the day of its first entry, {moment}").format(moment=moment)
-        return _("only valid on the day of its first entry")
-    simple = {
-        "malformed": _("not a ticket code (mistyped or damaged)"),
-        "foreign_brand": _("ticket of another brand"),
-        "forged": _("forged or invented code"),
-        "unknown": _("unknown ticket"),
-        "voided": _("ticket was cancelled"),
-    }
-    return simple.get(reason or "", reason or "")

@@ -1,8 +1,8 @@
 """One ticket: its settings, first validation, repeat protocol, order and customer, and the admin's corrections.
 
 Corrections (delete a protocol entry, reset the protocol, undo the first validation, change the repeat
-options) are for admins only and go through the audited services of pos.db.redemption, the same ones the
-`pos ticket ...` commands use. Reprint and resend go through the printing and mail services.
+options) are for admins only and go through the audited services of pos.services.tickets, the same ones the
+`pos ticket ...` commands use. Reprint and resend go through the order services.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Header, Input, Static
 
-from pos.db.backoffice import TicketDetail, ticket_detail
-from pos.db.redemption import Selection, protocol_delete, reset, set_repeat
 from pos.domain.repeat import parse_repeat
 from pos.errors import PosError
 from pos.i18n import N_, Language
@@ -31,6 +29,7 @@ from pos.screens.backoffice import (
 )
 from pos.screens.base import footer
 from pos.services.orders import Reprint, Resend, reprint, resend
+from pos.services.tickets import Selection, TicketDetail, protocol_delete, reset, set_repeat, ticket_detail
 from pos.wording import print_result, repeat_words, resend_result, tender_name
 
 ADMIN_ACTIONS = frozenset({"delete_entry", "reset", "reset_full", "repeat"})
@@ -161,7 +160,9 @@ class TicketDetailScreen(BackOfficeScreen):
 
     def load(self, code: str) -> None:
         self.code = code.strip()
-        self.call_service(ticket_detail, self.rt, self.code, done=self.show, failed=self.not_found)
+        self.call_service(
+            ticket_detail, self.rt, self.actor, self.code, done=self.show, failed=self.not_found
+        )
 
     def not_found(self, error: PosError) -> None:
         self.detail = None
@@ -178,7 +179,7 @@ class TicketDetailScreen(BackOfficeScreen):
         self.detail = detail
         self.code = detail.ticket["code"]
         self.query_one("#code", Input).value = self.code
-        self.query_one("#summary", Static).update(self.summary_table(detail.ticket))
+        self.query_one("#summary", Static).update(self.summary_table(detail))
         self.show_protocol(detail.ticket)
         self.query_one("#order", Static).update(self.order_table(detail))
         self.refresh_bindings()
@@ -186,9 +187,10 @@ class TicketDetailScreen(BackOfficeScreen):
         if protocol.row_count:
             protocol.focus()
 
-    def summary_table(self, ticket: dict[str, Any]) -> Table:
+    def summary_table(self, detail: TicketDetail) -> Table:
         _ = self._
         lang = self.lang
+        ticket = detail.ticket
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold")
         table.add_column()
@@ -207,8 +209,8 @@ class TicketDetailScreen(BackOfficeScreen):
             if where:
                 text = _("{when} at gate {gate}").format(when=text, gate=where)
             table.add_row(_("First entry"), text)
-        entries = (1 if first else 0) + len(ticket["protocol"])
         allowed = ticket.get("allowed_entries")
+        entries = detail.entries
         used = _("{n} of {total}").format(n=entries, total=allowed) if allowed else _("{n}").format(n=entries)
         table.add_row(_("Entries"), used)
         return table
@@ -273,6 +275,7 @@ class TicketDetailScreen(BackOfficeScreen):
                 self.call_service(
                     protocol_delete,
                     self.rt,
+                    self.actor,
                     self.code,
                     entry_id,
                     done=self._corrected(self._("Entry deleted.")),
@@ -299,7 +302,9 @@ class TicketDetailScreen(BackOfficeScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.call_service(reset, self.rt, selection, full=full, done=self._corrected(done))
+                self.call_service(
+                    reset, self.rt, self.actor, selection, full=full, done=self._corrected(done)
+                )
 
         self.app.push_screen(ConfirmDialog(question), answered)
 
@@ -320,6 +325,7 @@ class TicketDetailScreen(BackOfficeScreen):
         self.call_service(
             set_repeat,
             self.rt,
+            self.actor,
             Selection(codes=[self.code]),
             kind,
             limit,
@@ -360,7 +366,7 @@ class TicketDetailScreen(BackOfficeScreen):
         )
 
     def action_order(self) -> None:
-        from pos.screens.orders import OrdersScreen
+        from pos.screens.orders import OrdersScreen  # here: pos.screens.orders imports this module
 
         if self.detail is not None:
             self.app.push_screen(OrdersScreen(query=str(self.detail.order["id"])))

@@ -415,9 +415,14 @@ def test_door_report_counts_entries_per_hour_and_gate_and_rejections_per_reason(
         {"hour": "2026-12-31T23:00:00+01:00", "entries": 1},
         {"hour": "2027-01-01T02:00:00+01:00", "entries": 1},
     ]
+    offline = {
+        "offline_entries": 0,
+        "conflicts": 0,
+        "open_conflicts": 0,
+    }  # see tests/services/test_offline_gate.py
     assert report["entries_by_gate"] == [
-        {"gate": "north", "entries": 5, "first_entries": 2, "re_entries": 3},
-        {"gate": "south", "entries": 1, "first_entries": 1, "re_entries": 0},
+        {"gate": "north", "entries": 5, "first_entries": 2, "re_entries": 3, **offline},
+        {"gate": "south", "entries": 1, "first_entries": 1, "re_entries": 0, **offline},
     ]
     assert report["rejections"] == 3
     assert report["rejections_by_reason"] == [

@@ -1,5 +1,8 @@
 """The door check against a real database (SQLite and PostgreSQL): verdicts, what is recorded, corrections.
 
+The scan itself is the adapter `pos.db.redemption.redeem`; the corrections and the verdict's words go through
+the services (`pos.services.tickets`, `pos.services.door`) as every face calls them.
+
 The test config has day_starts_at 05:00 in Europe/Berlin, so a party past midnight is one business day.
 """
 
@@ -15,13 +18,35 @@ from stdnum import damm
 
 from pos.db.engine import transaction
 from pos.db.models import AuditLog, Entry, ScanLog, Ticket
-from pos.db.redemption import Selection, protocol_delete, redeem, reset, set_repeat, show_ticket
+from pos.db.redemption import redeem
+from pos.domain.roles import Role
 from pos.domain.ticket_code import make_code
-from pos.errors import NotFound, Refused
+from pos.errors import Forbidden, NotFound, Refused
+from pos.services import door, tickets
+from pos.services.base import Actor
+from pos.services.tickets import Selection
 from tests.conftest import TEST_SECRET
 from tests.factories import bulk_issue_tickets, issue_tickets, ticket_article
 
 BERLIN = ZoneInfo("Europe/Berlin")
+ADMIN = Actor("tester", Role.ADMIN)
+CASHIER = Actor("kasse", Role.CASHIER)
+
+
+def show_ticket(rt, code: str) -> dict:
+    return tickets.show_ticket(rt, CASHIER, code)
+
+
+def protocol_delete(rt, code: str, entry_id: int) -> dict:
+    return tickets.protocol_delete(rt, ADMIN, code, entry_id)
+
+
+def reset(rt, selection: Selection, *, full: bool = False) -> dict:
+    return tickets.reset(rt, ADMIN, selection, full=full)
+
+
+def set_repeat(rt, selection: Selection, repeat: str, limit: int | None) -> dict:
+    return tickets.set_repeat(rt, ADMIN, selection, repeat, limit)
 
 
 def local(text: str) -> datetime:
@@ -49,7 +74,7 @@ def test_single_use_is_accepted_once_and_tells_when_and_where(rt) -> None:
     first = redeem(rt, code, at=local("2026-12-31T19:42"), gate="North")
     assert first.accepted and first.reason is None and first.entry == 1 and first.allowed_entries == 1
     assert first.holder == "Erika Mustermann" and first.article == "Ticket" and first.previous_at is None
-    again = redeem(rt, code, at=local("2026-12-31T21:00"), gate="South")
+    again = door.scan(rt, CASHIER, code, at=local("2026-12-31T21:00"), gate="South")
     assert not again.accepted and again.reason == "already_redeemed" and again.entry == 1
     assert again.previous_at == local("2026-12-31T19:42") and again.previous_gate == "North"
     assert "19:42 at gate North" in again.message
@@ -87,7 +112,7 @@ def test_daily_across_midnight_with_day_start_at_five(rt) -> None:
         "already_today",
         "ok",
     ]
-    rejected = redeem(rt, code, at=local("2027-01-03T01:00"), gate="east")
+    rejected = door.scan(rt, CASHIER, code, at=local("2027-01-03T01:00"), gate="east")
     assert rejected.reason == "already_today" and rejected.entry == 3
     assert rejected.previous_at == local("2027-01-02T05:01") and rejected.message.startswith(
         "already used today at 05:01"
@@ -205,9 +230,17 @@ def test_garbage_is_malformed_and_logged_printable(rt) -> None:
         assert session.execute(select(func.count()).select_from(Ticket)).scalar_one() == 1
 
 
+class Statements(list[str]):
+    """SQLite reports a statement again for every step its triggers run: one entry per statement here."""
+
+    def append(self, statement: str) -> None:
+        if not self or self[-1] != statement:
+            super().append(statement)
+
+
 def trace(rt) -> list[str]:
     """Every statement SQLite runs from now on, the hot path's driver-level ones included."""
-    statements: list[str] = []
+    statements = Statements()
     event.listen(rt.engine, "checkout", lambda dbapi, *_: dbapi.set_trace_callback(statements.append))
     return statements
 
@@ -410,3 +443,18 @@ def test_bulk_issued_tickets_scan_and_later_sales_continue_the_serials(rt) -> No
     assert redeem(rt, later[0].code).accepted
     shown = show_ticket(rt, bulk[0].code)
     assert shown["repeat"] == "daily" and shown["repeat_limit"] == 1 and shown["first_redeemed_at"] is None
+
+
+def test_a_cashier_may_read_but_not_correct(rt) -> None:
+    code = one_ticket(rt, repeat="anytime")
+    assert door.scan(rt, CASHIER, code).accepted and door.scan(rt, CASHIER, code).entry == 2
+    assert tickets.show_ticket(rt, CASHIER, code)["code"] == code
+    entry_id = show_ticket(rt, code)["protocol"][0]["id"]
+    for correction in (
+        lambda: tickets.protocol_delete(rt, CASHIER, code, entry_id),
+        lambda: tickets.reset(rt, CASHIER, Selection(codes=[code])),
+        lambda: tickets.set_repeat(rt, CASHIER, Selection(all_tickets=True), "none", None),
+    ):
+        with pytest.raises(Forbidden, match="Only an admin may"):
+            correction()
+    assert len(entries_of(rt, code)) == 2

@@ -13,8 +13,18 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pos.domain.birthday import is_birthday
 from pos.domain.clock import business_day
-from pos.domain.redemption import PastEntry, Reason, TicketState, decide, explain
+from pos.domain.redemption import (
+    Bound,
+    PastEntry,
+    Reason,
+    TicketState,
+    decide,
+    entry_count,
+    on_scan_day,
+    refusing_bound,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIVE_AM = 5 * 60
@@ -218,8 +228,34 @@ def test_repeat_rules_in_design_order() -> None:
     assert decide(season, first.at, BERLIN, 0).allowed_entries is None
 
 
-def test_explain_names_time_and_gate() -> None:
-    at = at_berlin("2026-12-31T19:42")
-    assert explain(Reason.ALREADY_TODAY, at, "North", BERLIN) == "already used today at 19:42 at gate North"
-    assert explain(Reason.FORGED, None, None, BERLIN) == "forged or invented code"
-    assert "2026-12-31 at 19:42" in explain(Reason.ALREADY_REDEEMED, at, "", BERLIN)
+def test_entry_count_shows_nothing_for_single_use() -> None:
+    assert entry_count(1, 1) is None
+    assert entry_count(3, 10) == (3, 10)
+    assert entry_count(3, None) == (3, None)
+
+
+def test_refusing_bound_names_window_before_event_day() -> None:
+    at = at_berlin("2026-12-31T19:00")
+    start, end = at_berlin("2026-12-31T20:00"), at_berlin("2026-12-31T18:00")
+    day = date(2026, 12, 31)
+    assert refusing_bound("not_yet_valid", at, start, None, day) is Bound.FROM
+    assert refusing_bound("not_yet_valid", at, None, None, day) is Bound.EVENT_DAY
+    assert refusing_bound("expired", at, None, end, day) is Bound.UNTIL
+    assert refusing_bound("expired", at, None, None, None) is None
+    assert refusing_bound("voided", at, start, end, day) is None
+
+
+def test_on_scan_day_follows_the_business_day() -> None:
+    evening = at_berlin("2026-12-31T23:00")
+    assert on_scan_day(evening, at_berlin("2027-01-01T04:59"), BERLIN, FIVE_AM)
+    assert not on_scan_day(evening, at_berlin("2027-01-01T05:00"), BERLIN, FIVE_AM)
+
+
+def test_birthday_on_29_february_is_greeted_on_the_28th_in_other_years() -> None:
+    leapling = date(2004, 2, 29)
+    assert is_birthday(leapling, date(2027, 2, 28))
+    assert not is_birthday(leapling, date(2028, 2, 28))
+    assert is_birthday(leapling, date(2028, 2, 29))
+    assert is_birthday(date(1990, 12, 31), date(2026, 12, 31))
+    assert not is_birthday(date(1990, 12, 30), date(2026, 12, 31))
+    assert not is_birthday(None, date(2028, 2, 29))

@@ -58,7 +58,7 @@ async def test_scanner_on_the_door_screen_through_the_app(shop) -> None:
         assert isinstance(door, DoorScreen)
         await keys(pilot, *ticket.code, "enter")
         await wait_until(pilot, lambda: door.painted == 1)
-        assert door.last.result.accepted
+        assert door.last.accepted
         assert "Erika Mustermann" in screen_text(app)
         await keys(pilot, *ticket.code, "enter")
         await wait_until(pilot, lambda: door.painted == 2)

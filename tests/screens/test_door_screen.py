@@ -7,14 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from textual.widgets import Static
 
-from pos.db.backoffice import DoorScan
 from pos.db.engine import transaction
 from pos.db.models import Order
-from pos.db.redemption import ScanResult
 from pos.domain.redemption import Reason
 from pos.domain.ticket_code import make_code
 from pos.i18n import language
-from pos.screens.door import DoorScreen, entry_text, reason_text
+from pos.screens.door import DoorScreen
+from pos.services.door import DoorVerdict
+from pos.wording import door_reason, entry_words
 from tests.conftest import TEST_SECRET
 from tests.factories import add_customer, issue_tickets, ticket_article
 from tests.screens.backoffice_app import HostApp, scan, screen_text, wait_until
@@ -50,7 +50,7 @@ async def test_second_scan_is_rejected_with_time_and_gate(sqlite_rt, clock) -> N
         assert "R E J E C T" in text
         assert "already used today at 21:00 at gate north" in text
         assert "Entries: 1    Rejections: 1" in text
-        assert app.screen.last.result.reason == "already_redeemed"
+        assert app.screen.last.reason == "already_redeemed"
 
 
 async def test_foreign_brand_and_typing_errors_are_told_in_words(sqlite_rt) -> None:
@@ -150,55 +150,55 @@ def test_every_reason_has_words(code: str) -> None:
     at = datetime(2026, 12, 31, 20, 0, tzinfo=UTC)
     texts = set()
     for reason in Reason:
-        result = ScanResult(False, reason.value, 1, "1", at, "north", ticket_id=1, allowed_entries=3)
+        result = DoorVerdict(False, reason.value, 1, 3, "1", at, "north", ticket_id=1)
         for previous in (None, at - timedelta(minutes=18)):
-            prior = ScanResult(
+            prior = DoorVerdict(
                 False,
                 reason.value,
                 1,
+                3,
                 "1",
                 at,
                 "north",
                 ticket_id=1,
-                allowed_entries=3,
                 previous_at=previous,
                 previous_gate="North" if previous else None,
             )
-            words = reason_text(lang, DoorScan(prior), 300)
+            words = door_reason(lang, prior, 300)
             assert words and "_" not in words and words != reason.value
-        texts.add(reason_text(lang, DoorScan(result), 300))
-    assert len(texts) == len(Reason) - 1  # already_redeemed and already_today both say "already used"
+        texts.add(door_reason(lang, result, 300))
+    assert len(texts) == len(Reason)
 
 
 def test_reasons_and_entries_speak_german() -> None:
     de, en = language("de"), language("en")
     at = datetime(2026, 12, 31, 20, 0, tzinfo=UTC)
     for reason in Reason:
-        result = ScanResult(
+        result = DoorVerdict(
             False,
             reason.value,
             1,
+            3,
             "1",
             at,
             "north",
             ticket_id=1,
-            allowed_entries=3,
             previous_at=at - timedelta(minutes=18),
             previous_gate="Nord",
         )
-        assert reason_text(de, DoorScan(result), 300) != reason_text(en, DoorScan(result), 300)
-    accepted = DoorScan(ScanResult(True, None, 3, "1", at, "north", ticket_id=1, allowed_entries=10))
-    assert entry_text(de, accepted) == "Einlass 3 von 10"
-    used = ScanResult(
+        assert door_reason(de, result, 300) != door_reason(en, result, 300)
+    assert entry_words(de, 3, 10) == "Einlass 3 von 10"
+    assert entry_words(en, 3, None) == "entry 3" and entry_words(en, 1, 1) == ""
+    used = DoorVerdict(
         False,
         "already_today",
         1,
+        None,
         "1",
         at,
         "north",
         ticket_id=1,
-        allowed_entries=None,
         previous_at=at - timedelta(minutes=18),
         previous_gate="Nord",
     )
-    assert reason_text(de, DoorScan(used), 300) == "bereits benutzt heute um 20:42 an Eingang Nord"
+    assert door_reason(de, used, 300) == "bereits benutzt heute um 20:42 an Eingang Nord"

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from pos.config import Scanner
-from pos.scanners import (
+from pos.devices.scanners import (
     EV_KEY,
     LineSplitter,
     ScannerError,

@@ -34,22 +34,54 @@ class PosGroup(TyperGroup):
         except (Exit, Abort, TyperException, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - last line of defence: a sentence, the details in a file
-            log = _write_crash_log()
-            typer.echo(f"Error: unexpected {type(exc).__name__}: {exc} (details in {log}).", err=True)
+            log = write_crash_log(exc)
+            typer.echo(f"Error: unexpected {type(exc).__name__}; the details are in {log}.", err=True)
             raise typer.Exit(3) from None
 
 
-def _write_crash_log() -> str:
-    from pos.config import default_data_dir
+def write_crash_log(exc: BaseException) -> str:
+    """Append where the failure happened to crash.log (mode 600 in a 700 directory); say where it went.
 
-    path = default_data_dir() / "crash.log"
+    Only exception types and traceback frames (file, line, function, source line) are written, never an
+    exception's message or the command line: those can carry SQL parameters, customer names, e-mail addresses
+    or PINs, and the log outlives the command.
+    """
+    from pos.config import default_data_dir
+    from pos.files import open_private, private_directory
+
+    directory = default_data_dir()
+    path = directory / "crash.log"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            traceback.print_exc(file=handle)
+        private_directory(directory)
+        with open_private(path, "a", append=True, encoding="utf-8") as handle:
+            handle.write(crash_report(exc))
     except OSError:
-        return "stderr"
+        return f"nowhere (cannot write {path})"
     return str(path)
+
+
+def crash_report(exc: BaseException) -> str:
+    """Exception types and frames of the whole chain (cause and context), oldest first; no messages."""
+    from datetime import UTC, datetime
+
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    lines = [f"--- {datetime.now(UTC).isoformat(timespec='seconds')} unexpected {_type_name(exc)}"]
+    for link in reversed(chain):
+        lines.append(f"{_type_name(link)}, raised at:")
+        for frame in traceback.extract_tb(link.__traceback__):
+            lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+            if frame.line:
+                lines.append(f"    {frame.line.strip()}")
+    return "\n".join(lines) + "\n"
+
+
+def _type_name(exc: BaseException) -> str:
+    kind = type(exc)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 def new_app(help_text: str) -> typer.Typer:
@@ -121,9 +153,21 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def id_or_fail(text: str, option: str) -> int:
+    """An id or order number (`12` or `#12`, ASCII digits, 64-bit) from user text, or one sentence."""
+    from pos.domain.values import parse_id
+
+    number: int = parse_or_fail(lambda t: parse_id(t, option), text, option)
+    return number
+
+
 def parse_or_fail(parser: Any, text: str, option: str) -> Any:
     """Run a domain parser on user text; its ValueError becomes one sentence naming the option."""
+    from pos.domain.values import BadValue
+
     try:
         return parser(text)
+    except BadValue as exc:
+        fail(f"{option}: {exc.problem}.")
     except ValueError as exc:
         fail(f"{option}: {exc}.")

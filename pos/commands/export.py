@@ -89,16 +89,20 @@ def attendance(
 
 def _period_bound(text: str | None, option: str, zone: Any) -> date | None:
     """A date is a venue-local business day; anything else must be an ISO 8601 time."""
-    from pos.domain.clock import parse_date, parse_time
+    from pos.domain.clock import OutsideCalendar, parse_date, parse_time
 
     if text is None:
         return None
     try:
         return parse_date(text)
+    except OutsideCalendar as exc:
+        fail(f"{option}: {exc}.")
     except ValueError:
         pass
     try:
         return parse_time(text, zone)
+    except OutsideCalendar as exc:
+        fail(f"{option}: {exc}.")
     except ValueError:
         fail(
             f"{option}: {text!r} is not a date such as 2026-12-31 or an ISO 8601 time such as 2026-12-31T20:00."
@@ -113,9 +117,9 @@ def _to_file(path: Path, run: Callable[..., int], progress: Any) -> int:
     import os
     import tempfile
 
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        fail(f"Directory {directory} does not exist.")
+    from pos.files import output_directory
+
+    directory = output_directory(path)  # an existing device, FIFO or directory is refused, never replaced
     try:
         descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
     except OSError as exc:

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from pos.commands.common import JsonOption, fail, load_runtime, order_app, print_json
+from pos.commands.common import JsonOption, fail, id_or_fail, load_runtime, order_app, print_json
 
 
 def _report(outcome: Any, jobs: list[dict[str, Any]], as_json: bool, extra: dict[str, Any]) -> None:
@@ -35,7 +35,7 @@ def _report(outcome: Any, jobs: list[dict[str, Any]], as_json: bool, extra: dict
 
 @order_app.command("reprint")
 def reprint(
-    order: int = typer.Argument(..., help="Order number."),
+    order_text: str = typer.Argument(..., metavar="ORDER", help="Order number."),
     tickets: list[str] = typer.Option([], "--ticket", help="Reprint only this ticket (code); repeatable."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -43,6 +43,7 @@ def reprint(
     from pos.db.engine import transaction
     from pos.db.printjobs import enqueue_order, find_ticket_in_order, list_jobs, run_jobs
 
+    order = id_or_fail(order_text, "Order number")
     rt = load_runtime()
     with transaction(rt.engine) as session:
         ticket_ids = [find_ticket_in_order(session, order, code) for code in tickets] if tickets else None
@@ -72,7 +73,7 @@ def print_pending(
 
 @order_app.command("preview")
 def preview(
-    order: int = typer.Argument(..., help="Order number."),
+    order_text: str = typer.Argument(..., metavar="ORDER", help="Order number."),
     language: str | None = typer.Option(None, "--language", help="de or en (default: [venue] language)."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -81,6 +82,7 @@ def preview(
 
     if language not in (None, "de", "en"):
         fail(f"--language: {language!r} is not de or en.")
+    order = id_or_fail(order_text, "Order number")
     rt = load_runtime()
     text = order_preview(rt, order, language=language)
     if as_json:

@@ -78,10 +78,10 @@ def sell_(
 
 
 def _customer_id(text: str) -> int:
-    digits = text.strip().removeprefix("#")
-    if not (digits.isascii() and digits.isdigit()):
-        fail(f"--customer {text!r} is not a customer ID such as 12.")
-    return int(digits)
+    from pos.domain.values import parse_id
+
+    number: int = parse_or_fail(lambda t: parse_id(t, "--customer"), text, "--customer")
+    return number
 
 
 def _print(rt: Any, order_id: int | None, job_ids: list[int]) -> str | None:
@@ -121,10 +121,11 @@ def _echo_order(data: dict[str, Any], money: Any) -> None:
 
 
 def _order_id(text: str) -> int:
-    digits = text.strip().removeprefix("#")
-    if not (digits.isascii() and digits.isdigit()):
-        fail(f"Order {text!r} is not an order number such as 12.")
-    return int(digits)
+    """An order number, `12` or `#12` (ASCII digits, 64-bit), or one sentence."""
+    from pos.domain.values import parse_id
+
+    number: int = parse_or_fail(lambda t: parse_id(t, "ORDER"), text, "Order number")
+    return number
 
 
 @order_app.command("cancel")
@@ -194,11 +195,13 @@ def sales_report_(
 
 def _bound(rt: Any, text: str, option: str, *, end: bool) -> datetime:
     """A date means its business day (from its start, or to its end); anything else is an ISO time."""
-    from pos.domain.clock import business_day_bounds, parse_date, parse_time
+    from pos.domain.clock import OutsideCalendar, business_day_bounds, parse_date, parse_time
 
     venue = rt.config.venue
     try:
         day = parse_date(text)
+    except OutsideCalendar as exc:
+        fail(f"{option}: {exc}.")
     except ValueError:
         at: datetime = parse_or_fail(lambda t: parse_time(t, venue.zone), text, option)
         return at

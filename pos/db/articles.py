@@ -15,6 +15,7 @@ from pos.db.models import Article
 from pos.domain.clock import iso_local
 from pos.domain.money import rate_number
 from pos.domain.repeat import limit_json
+from pos.domain.values import MAX_ID, ascii_whole
 from pos.errors import NotFound, Refused
 from pos.runtime import Runtime
 
@@ -22,8 +23,9 @@ from pos.runtime import Runtime
 def find_article(session: Session, ref: str) -> Article:
     """ARTICLE is an exact name or `#ID`."""
     ref = ref.strip()
-    if ref.startswith("#") and ref[1:].isdigit():
-        article = session.get(Article, int(ref[1:]))
+    number = ascii_whole(ref[1:]) if ref.startswith("#") else None
+    if number is not None:  # `#12`: ASCII digits only, so `#²` or `#١٢` is a name, not article 12
+        article = session.get(Article, number) if 1 <= number <= MAX_ID else None
     else:
         article = session.exec(select(Article).where(Article.name == ref)).first()
     if article is None:

@@ -17,10 +17,13 @@ from pos.db import audit
 from pos.db.engine import transaction
 from pos.db.models import Customer
 from pos.domain.clock import iso_local, parse_date
+from pos.domain.values import MAX_ID, BadValue, ascii_whole, check_text
 from pos.errors import NotFound, PosError, Refused
 from pos.runtime import Runtime
 
 CSV_COLUMNS = ("name", "email", "phone", "birthday")
+MAX_FIELD_CHARS = 500  # a name, address or phone number; more is not a customer record
+MAX_CSV_BYTES = 64 << 20  # a customer list of some hundred thousand rows; /dev/zero or a FIFO is refused
 
 
 def normalise_email(text: str) -> str:
@@ -45,6 +48,12 @@ class NewCustomer:
 
 def checked(name: str, email: str | None, phone: str | None, birthday: str | date | None) -> NewCustomer:
     """Validate user input for one customer; each problem is one sentence."""
+    for field, value in (("name", name), ("e-mail", email), ("phone", phone), ("birthday", birthday)):
+        if isinstance(value, str):
+            try:
+                check_text(value, field, max_chars=MAX_FIELD_CHARS)
+            except BadValue as exc:
+                raise Refused("The customer's {field} {problem}.", field=field, problem=exc.problem) from None
     name = name.strip()
     if not name:
         raise Refused("A customer needs a name.")
@@ -98,8 +107,9 @@ def find_customer(session: Session, ref: str) -> Customer:
     """REF is `#ID` (or a bare id), an e-mail address, or an exact name; several matches are refused."""
     ref = ref.strip()
     digits = ref[1:] if ref.startswith("#") else ref
-    if digits.isdigit():
-        customer = session.get(Customer, int(digits))
+    number = ascii_whole(digits)
+    if number is not None:
+        customer = session.get(Customer, number) if 1 <= number <= MAX_ID else None
         if customer is None:
             raise NotFound(f"Customer #{digits} does not exist.")
         return customer
@@ -152,13 +162,15 @@ def _lower_first(sentence: str) -> str:
 
 
 def import_customers(rt: Runtime, path: str | Path) -> list[Customer]:
+    from pos.files import read_regular_file
+
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise NotFound(f"File {file} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise Refused(f"File {file} cannot be read as UTF-8 text ({exc}).") from None
+        text = read_regular_file(file, MAX_CSV_BYTES, "File").decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Refused(
+            "File {path} is not UTF-8 text (byte {offset} is wrong).", path=str(file), offset=exc.start
+        ) from None
     rows = read_customer_csv(text)
     with transaction(rt.engine) as session:
         customers = [_insert(session, rt, row) for row in rows]

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
-from pos.db.engine import normalise_url
+from pos.db.engine import make_engine, normalise_url, secure_sqlite_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,7 +20,16 @@ def alembic_config(url: str) -> AlembicConfig:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Migrate to `revision`; the one command that may create a new SQLite file (and its directory)."""
+    engine = make_engine(url, create=True)
+    try:
+        with engine.begin() as connection:
+            cfg = alembic_config(url)
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
+    finally:
+        engine.dispose()
+    secure_sqlite_file(url)
 
 
 def current_heads(url: str) -> list[str]:

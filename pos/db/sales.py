@@ -36,10 +36,9 @@ from pos.domain.order import (
     totals,
 )
 from pos.domain.ticket_code import make_code
+from pos.domain.values import MAX_QUANTITY, ascii_whole
 from pos.errors import NotFound, Refused
 from pos.runtime import Runtime
-
-MAX_QUANTITY = 1000
 
 
 @dataclass
@@ -117,9 +116,10 @@ def parse_cart_arg(session: Session, text: str) -> CartLine:
         return CartLine(_id(find_article(session, text)))
     except NotFound:
         ref, colon, quantity = text.rpartition(":")
-        if not (colon and quantity.isascii() and quantity.isdigit()):
+        units = ascii_whole(quantity) if colon else None  # digits 0-9 only; the line check bounds it
+        if units is None:
             raise
-    return CartLine(_id(find_article(session, ref)), int(quantity))
+    return CartLine(_id(find_article(session, ref)), units)
 
 
 def parse_cart_args(rt: Runtime, texts: list[str]) -> list[CartLine]:

@@ -9,6 +9,7 @@ import traceback
 from typing import Any, NoReturn
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer's own copy of click
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
@@ -18,9 +19,17 @@ from pos.errors import PosError
 class PosGroup(TyperGroup):
     """Turns expected failures into one sentence on stderr and a non-zero exit, never a traceback."""
 
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except UsageError as exc:
+            usage_error(exc)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            usage_error(exc)
         except PosError as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(2) from None
@@ -37,6 +46,21 @@ class PosGroup(TyperGroup):
             log = write_crash_log(exc)
             typer.echo(f"Error: unexpected {type(exc).__name__}; the details are in {log}.", err=True)
             raise typer.Exit(3) from None
+
+
+def usage_error(exc: UsageError) -> NoReturn:
+    """A wrong option or argument: one line on stderr (Typer would draw a box of several), exit code 2.
+
+    A group called without a command still shows its help, on stdout.
+    """
+    if isinstance(exc, NoArgsIsHelpError) and exc.ctx is not None:
+        typer.echo(exc.ctx.get_help())
+        typer.echo(f"Error: name a command of `{exc.ctx.command_path}` (see above).", err=True)
+        raise typer.Exit(2)
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+    typer.echo(f"Error: {message}{where}.", err=True)
+    raise typer.Exit(2)
 
 
 def write_crash_log(exc: BaseException) -> str:

@@ -4,24 +4,40 @@ from __future__ import annotations
 
 import typer
 
-from pos.commands.common import JsonOption, load_runtime, operator_app, print_json
+from pos.commands.common import JsonOption, fail, load_runtime, operator_app, print_json
 
-PinOption = typer.Option(
-    None, "--pin", help="The PIN (4 to 12 digits). Without it you are asked twice, with hidden input."
+PinStdinOption = typer.Option(
+    False,
+    "--pin-stdin",
+    help="Read the PIN (4 to 12 digits) as one line from standard input. Without it you are asked twice, "
+    "with hidden input. A PIN is never a command-line argument: those show in the process list.",
 )
+MAX_PIN_LINE = 64
 
 
-def _ask_pin(pin: str | None) -> str:
-    if pin is not None:
+def _ask_pin(from_stdin: bool) -> str:
+    if from_stdin:
+        import sys
+
+        line = sys.stdin.readline(MAX_PIN_LINE + 1)
+        if len(line) > MAX_PIN_LINE:
+            fail("The PIN on standard input is too long (a PIN is 4 to 12 digits).")
+        pin = line.rstrip("\r\n")
+        if not pin:
+            fail("No PIN on standard input (--pin-stdin reads one line).")
         return pin
-    return str(typer.prompt("PIN", hide_input=True, confirmation_prompt=True))
+    first = str(typer.prompt("PIN", hide_input=True))
+    second = str(typer.prompt("PIN again", hide_input=True))
+    if first != second:
+        fail("The two PINs do not match; nothing was changed.")
+    return first
 
 
 @operator_app.command("add")
 def add(
     name: str = typer.Argument(..., help="Login name, unique."),
     role: str = typer.Option("cashier", "--role", help="cashier | admin."),
-    pin: str | None = PinOption,
+    pin_stdin: bool = PinStdinOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Add an operator. The PIN is stored only as a salted scrypt hash."""
@@ -30,7 +46,7 @@ def add(
     from pos.services.operators import add_operator
 
     rt = load_runtime()
-    operator = add_operator(rt, cli_actor(rt), name, role, check_pin_format(_ask_pin(pin)))
+    operator = add_operator(rt, cli_actor(rt), name, role, check_pin_format(_ask_pin(pin_stdin)))
     if as_json:
         print_json(operator.json(rt.config.venue.zone))
     else:
@@ -56,7 +72,7 @@ def list_(as_json: bool = JsonOption) -> None:
 @operator_app.command("set-pin")
 def set_pin(
     name: str = typer.Argument(..., help="Login name."),
-    pin: str | None = PinOption,
+    pin_stdin: bool = PinStdinOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Give an operator a new PIN."""
@@ -65,7 +81,7 @@ def set_pin(
     from pos.services.operators import change_pin
 
     rt = load_runtime()
-    operator = change_pin(rt, cli_actor(rt), name, check_pin_format(_ask_pin(pin)))
+    operator = change_pin(rt, cli_actor(rt), name, check_pin_format(_ask_pin(pin_stdin)))
     if as_json:
         print_json(operator.json(rt.config.venue.zone))
     else:

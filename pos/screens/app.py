@@ -80,6 +80,10 @@ class PosApp(App[None]):
         self._release_timer: Timer | None = None
 
     def on_mount(self) -> None:
+        if self.rt.config.terminal.kiosk:
+            from pos.screens.quit_confirm import lock_down
+
+            self._unlock = lock_down()
         self.title = self.rt.config.venue.name
         self.sub_title = self.rt.terminal
         self.show_login()
@@ -90,7 +94,19 @@ class PosApp(App[None]):
 
             self._mail_stop = start_sender(self.rt)[1]
 
+    async def action_quit(self) -> None:
+        """Ctrl+Q; on a kiosk till (`[terminal] kiosk`) only after an admin's name and PIN."""
+        if self.rt.config.terminal.kiosk:
+            from pos.screens.quit_confirm import ask_to_quit
+
+            ask_to_quit(self)
+            return
+        await super().action_quit()
+
     def on_unmount(self) -> None:
+        unlock = getattr(self, "_unlock", None)
+        if unlock is not None:
+            unlock()
         stop = getattr(self, "_mail_stop", None)
         if stop is not None:
             stop.set()

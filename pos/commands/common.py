@@ -20,6 +20,8 @@ class PosGroup(TyperGroup):
     """Turns expected failures into one sentence on stderr and a non-zero exit, never a traceback."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        if parent is None:
+            _refuse_undecodable(args)
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except UsageError as exc:
@@ -46,6 +48,17 @@ class PosGroup(TyperGroup):
             log = write_crash_log(exc)
             typer.echo(f"Error: unexpected {type(exc).__name__}; the details are in {log}.", err=True)
             raise typer.Exit(3) from None
+
+
+def _refuse_undecodable(args: list[str]) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates; no database or terminal can take them."""
+    for number, arg in enumerate(args, 1):
+        if not arg.isascii():
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                typer.echo(f"Error: argument {number} is not valid UTF-8 text.", err=True)
+                raise typer.Exit(2) from None
 
 
 def usage_error(exc: UsageError) -> NoReturn:

@@ -161,6 +161,14 @@ def _unstorable(value: Any, key: str, bind_type: Any, writing: bool) -> PosError
                 "The text for {column} contains a NUL character, which cannot be stored.",
                 column=_column_name(key),
             )
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return Refused(
+                    "The text for {column} is not valid Unicode (a lone surrogate), which cannot be stored.",
+                    column=_column_name(key),
+                )
     elif isinstance(value, int) and not isinstance(value, bool):
         narrow = (
             writing

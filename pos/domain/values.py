@@ -72,20 +72,24 @@ def check_whole(value: int, field: str, *, minimum: int = 0, maximum: int = MAX_
     return value
 
 
-def parse_whole(text: str, field: str, *, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
-    """A whole number written with the digits 0-9, inside [minimum, maximum]."""
+def parse_whole(
+    text: str, field: str, *, minimum: int = 0, maximum: int = MAX_COUNT, written: str | None = None
+) -> int:
+    """A whole number written with the digits 0-9, inside [minimum, maximum] (`written`: the text as typed,
+    for the message, when `text` is a part of it)."""
     cleaned = text.strip()
+    typed = shown(text if written is None else written)
     if not cleaned:
         raise BadValue(field, "is empty; give a whole number such as 12")
     if cleaned.startswith("-") and ascii_whole(cleaned[1:]) is not None:
-        raise BadValue(field, f"{shown(text)} is less than {minimum}")
+        raise BadValue(field, f"{typed} is less than {minimum}")
     number = ascii_whole(cleaned)
     if number is None:
-        raise BadValue(field, f"{shown(text)} is not a whole number written with the digits 0-9")
+        raise BadValue(field, f"{typed} is not a whole number written with the digits 0-9")
     if number > maximum:
-        raise BadValue(field, f"{shown(text)} is more than {maximum}")
+        raise BadValue(field, f"{typed} is more than {maximum}")
     if number < minimum:
-        raise BadValue(field, f"{shown(text)} is less than {minimum}")
+        raise BadValue(field, f"{typed} is less than {minimum}")
     return number
 
 
@@ -109,7 +113,8 @@ def parse_quantity(text: str, field: str, *, maximum: int = MAX_QUANTITY) -> int
 def parse_id(text: str, field: str) -> int:
     """An id or order number, `12` or `#12`: 1 to 2^63 - 1."""
     cleaned = text.strip()
-    return parse_whole(cleaned[1:] if cleaned.startswith("#") else cleaned, field, minimum=1, maximum=MAX_ID)
+    number = cleaned[1:] if cleaned.startswith("#") else cleaned
+    return parse_whole(number, field, minimum=1, maximum=MAX_ID, written=text)
 
 
 def parse_money(text: str, field: str) -> int:

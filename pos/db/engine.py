@@ -83,6 +83,8 @@ def make_engine(url: str, *, echo: bool = False, create: bool = False) -> Engine
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
+            if "\x00" in database:
+                raise DatabaseError("Database URL {url} names no valid file.", url=display_url(url))
             _check_sqlite_file(Path(database).expanduser(), create=create)
         engine = create_engine(
             url,

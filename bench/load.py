@@ -30,8 +30,9 @@ def _runtime(url: str):
 
 
 def _cashier(url: str, seed: int, operations: int, start, results) -> None:
-    from pos.db.sales import CartLine, SaleRequest, cancel_order, sell
     from pos.errors import PosError
+    from pos.services.checkout import CartLine, SaleRequest
+    from tests.factories import cancel_order, sell
 
     rt = _runtime(url)
     rng = random.Random(seed)
@@ -45,7 +46,7 @@ def _cashier(url: str, seed: int, operations: int, start, results) -> None:
             codes = ["TENOFF"] if rng.random() < 0.3 else []
             result = sell(rt, SaleRequest(lines, promo_codes=codes, print_tickets=False))
             if rng.random() < 0.1:
-                cancel_order(rt, result.order.id)
+                cancel_order(rt, result.order_id)
             done += 1
         except PosError:
             refused += 1
@@ -70,9 +71,8 @@ def _gate(url: str, seed: int, operations: int, codes: list[str], start, results
 
 
 def _prepare(url: str, pool: int) -> list[str]:
-    from pos.db.articles import add_article
-    from pos.db.promos import add_promo
-    from pos.db.sales import CartLine, SaleRequest, sell
+    from pos.services.checkout import CartLine, SaleRequest
+    from tests.factories import add_article, add_promo, sell
 
     rt = _runtime(url)
     add_article(rt, name="Quota", price_cents=3000, is_ticket=True, stock_limit=150)

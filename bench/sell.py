@@ -52,9 +52,9 @@ def _stamp(at: datetime) -> str:
 
 def build_sqlite(path: Path, tickets: int) -> tuple[str, list[int], float]:
     """Schema by migration, articles by the service, then history by plain INSERTs in big transactions."""
-    from pos.db.articles import add_article
     from pos.db.migrate import upgrade
     from pos.domain.ticket_code import make_code
+    from tests.factories import add_article
 
     started = time.perf_counter()
     url = f"sqlite:///{path}"
@@ -107,7 +107,8 @@ def build_sqlite(path: Path, tickets: int) -> tuple[str, list[int], float]:
 
 
 def sqlite_latency(url: str, article_ids: list[int], orders: int) -> dict[str, Any]:
-    from pos.db.sales import CartLine, SaleRequest, sell
+    from pos.services.checkout import CartLine, SaleRequest
+    from tests.factories import sell
 
     rt = _runtime(url)
     request = SaleRequest(lines=[CartLine(article_id) for article_id in article_ids], print_tickets=True)
@@ -140,8 +141,9 @@ def _percentile(values: list[float], pct: int) -> float:
 
 
 def _racer(url: str, article_id: int, warmup_id: int, ready: Any, start: Any, results: Any) -> None:
-    from pos.db.sales import CartLine, SaleRequest, sell
     from pos.errors import Refused
+    from pos.services.checkout import CartLine, SaleRequest
+    from tests.factories import sell
 
     rt = _runtime(url)
     sell(rt, SaleRequest([CartLine(warmup_id)], print_tickets=False))
@@ -173,8 +175,8 @@ def postgres_race(quota: int) -> dict[str, Any] | None:
 def _race(url: str, quota: int) -> dict[str, Any]:
     from sqlmodel import Session, col, func, select
 
-    from pos.db.articles import add_article
     from pos.db.models import Article, Ticket
+    from tests.factories import add_article
 
     rt = _runtime(url)
     article_id = add_article(rt, name="Quota", price_cents=3000, is_ticket=True, stock_limit=quota).id

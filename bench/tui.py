@@ -26,19 +26,19 @@ SECRET = "bench-secret-0123456789abcdef"
 def build(path: Path, tickets: int) -> None:
     sys.path.insert(0, str(ROOT))
     from pos.config import parse_config
-    from pos.db.demo import load_demo
     from pos.db.migrate import upgrade
-    from pos.db.operators import login
-    from pos.db.shifts import open_shift
     from pos.runtime import Runtime
-    from tests.factories import bulk_issue_tickets
+    from pos.services.demo import load_demo
+    from pos.services.operators import log_in
+    from pos.services.till import open_shift
+    from tests.factories import ADMIN, bulk_issue_tickets
 
     url = f"sqlite:///{path}"
     upgrade(url)
     rt = Runtime(config(parse_config), url)
-    load_demo(rt)
+    load_demo(rt, ADMIN)
     bulk_issue_tickets(rt, "Konzert Erwachsene", tickets)
-    open_shift(rt, login(rt, "kasse", "0000"), 10000)
+    open_shift(rt, log_in(rt, "kasse", "0000"), 10000)
     rt.engine.dispose()
 
 

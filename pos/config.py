@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pos.errors import PosError
 
@@ -46,6 +54,10 @@ class Venue(Section):
     day_starts_at: str = "00:00"
     currency: str = "EUR"
     language: Literal["de", "en"] = "de"
+    # What a German receipt names besides the venue: the address, and the tax number or the VAT id.
+    address: str = ""
+    tax_number: str = ""
+    vat_id: str = ""
 
     @field_validator("timezone")
     @classmethod
@@ -153,6 +165,54 @@ class Terminal(Section):
     kiosk: bool = False  # a locked-down till: quitting the app needs an admin's PIN, Ctrl+Z/Ctrl+C do nothing
 
 
+FISKALY_BASE_URL = "https://kassensichv-middleware.fiskaly.com/api/v2"
+
+
+class Fiscal(Section):
+    """German fiscal signing (KassenSichV): which TSE signs each journal line, and its credentials."""
+
+    signer: Literal["none", "fiskaly", "simulated"] = "none"
+    api_key: SecretStr = SecretStr("")
+    api_secret: SecretStr = SecretStr("")
+    tss_id: str = ""
+    client_id: str = ""
+    base_url: str = FISKALY_BASE_URL
+    cash_register_serial: str = ""  # the till's serial as the TSE knows it; default: [terminal] name
+    timeout_ms: int = Field(default=3000, ge=100, le=60000)  # the longest a sale waits for the TSE
+    key_path: str = ""  # simulated: the key file; default: simulated-tse.pem in the data directory
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://\S+", value):
+            raise ValueError(f"expected an http(s) URL such as {FISKALY_BASE_URL!r}, got {value!r}")
+        return value
+
+    @field_validator("tss_id", "client_id")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", value):
+            raise ValueError(f"expected a UUID such as 6f2b1c3e-0d4a-4f8e-9b7a-2c5d8e1f3a90, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _fiskaly_credentials(self) -> Fiscal:
+        if self.signer == "fiskaly":
+            missing = [
+                key
+                for key, present in (
+                    ("api_key", self.api_key.get_secret_value()),
+                    ("api_secret", self.api_secret.get_secret_value()),
+                    ("tss_id", self.tss_id),
+                    ("client_id", self.client_id),
+                )
+                if not present
+            ]
+            if missing:
+                raise ValueError(f'signer = "fiskaly" needs {", ".join(missing)}')
+        return self
+
+
 class Config(Section):
     venue: Venue = Field(default_factory=Venue)
     brand: Brand = Field(default_factory=Brand)
@@ -162,6 +222,7 @@ class Config(Section):
     smtp: Smtp = Field(default_factory=Smtp)
     cart_links: CartLinks = Field(default_factory=CartLinks)
     terminal: Terminal = Field(default_factory=Terminal)
+    fiscal: Fiscal = Field(default_factory=Fiscal)
 
     def brand_secret(self) -> bytes:
         """The MAC key; only commands that issue or check tickets ask for it."""

@@ -7,8 +7,10 @@ gettext catalog. The door's rejection reasons live in `reason_text` below, next 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
+from pos.errors import PosError
 from pos.i18n import N_
 
 if TYPE_CHECKING:
@@ -45,3 +47,68 @@ def repeat_words(lang: Language, repeat: str, limit: int | str | None) -> str:
         return _("{kind}, unlimited re-entries").format(kind=kind)
     count = int(limit)
     return _("{kind}, {n} re-entries ({total} entries in all)").format(kind=kind, n=count, total=count + 1)
+
+
+def print_result(lang: Language, outcome: PrintOutcomeLike) -> str:
+    """'Printed.', or what did not print and why with the retry key: one sentence for every screen."""
+    _ = lang._
+    if outcome.failed:
+        items = []
+        for problem in outcome.failed:
+            name = document_kind(lang, problem.kind)
+            items.append(f"{name} {problem.ticket_code}" if problem.ticket_code else name)
+        reason = outcome.failed[0].reason.in_language(lang).rstrip(".")
+        return _("Not printed: {items} ({reason}). F8: retry.").format(items=", ".join(items), reason=reason)
+    if outcome.stuck:
+        return _("A print job was interrupted while printing; check the printer, then reprint.")
+    if not outcome.printed:
+        return _("Nothing was waiting to be printed.")
+    return _("Printed.")
+
+
+class _Problem(Protocol):
+    kind: str
+    ticket_code: str | None
+    reason: PosError
+
+
+class PrintOutcomeLike(Protocol):
+    """pos.services.delivery.PrintOutcome, as far as the words need it."""
+
+    printed: list[int]
+    stuck: list[int]
+
+    @property
+    def failed(self) -> Sequence[_Problem]: ...
+
+
+def resend_result(lang: Language, done: ResendLike) -> str:
+    """What a resend of an order's ticket mails did (the orders screen and the ticket detail say the same)."""
+    _ = lang._
+    if not done.queued:
+        return _("This order has no e-mail address to send to.")
+    if done.sent is None:
+        n = len(done.queued)
+        return lang.ngettext(
+            "{n} mail queued; it goes out when mail is set up.",
+            "{n} mails queued; they go out when mail is set up.",
+            n,
+        ).format(n=n)
+    if done.sent.failed:
+        return _("E-mail not sent: {reason}").format(reason=done.sent.failed[0][1])
+    n = len(done.sent.sent)
+    return lang.ngettext("{n} e-mail sent.", "{n} e-mails sent.", n).format(n=n)
+
+
+class _SendLike(Protocol):
+    sent: list[int]
+    failed: list[tuple[int, str]]
+
+
+class ResendLike(Protocol):
+    """pos.services.orders.Resend."""
+
+    queued: list[int]
+
+    @property
+    def sent(self) -> _SendLike | None: ...

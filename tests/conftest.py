@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from pos.config import Config, parse_config
 from pos.runtime import Runtime
 
+pytest_plugins = ["tests.printing.fixtures"]
+
 PG_URL = os.environ.get("POS_TEST_PG_URL")
 TEST_SECRET = "test-secret-0123456789abcdef"
 

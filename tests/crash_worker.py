@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 
 from pos.db.redemption import redeem
-from pos.db.sales import CartLine, SaleRequest, cancel_order, sell
 from pos.errors import PosError
 from pos.runtime import Runtime
+from pos.services.checkout import CartLine, SaleRequest
 from tests.conftest import test_config
+from tests.factories import cancel_order, sell
 
 
 def main() -> None:
@@ -32,7 +33,7 @@ def main() -> None:
                 )
                 result = sell(rt, request)
                 if rng.random() < 0.2:
-                    cancel_order(rt, result.order.id)
+                    cancel_order(rt, result.order_id)
             else:
                 redeem(rt, rng.choice(codes), gate=f"g{seed}")
         except PosError:

@@ -1,8 +1,10 @@
-"""Test data straight through the models, independent of the sales service.
+"""Test data: the services called as an admin, and tickets straight through the models.
 
-`issue_tickets` makes what a sale leaves behind (an order, one line per ticket, tickets with codes,
-the article's sold count) in one transaction; `bulk_issue_tickets` loads many tickets fast for
-benchmarks and load tests (one order, explicit serials, executemany).
+`ADMIN` and `CASHIER` are the actors tests act as; `add_article`, `sell`, ... call the real use cases with the
+admin (role checks have tests of their own). `issue_tickets` makes what a sale leaves behind (an order, one
+line per ticket, tickets with codes, the article's sold count) in one transaction, independent of the sales
+service; `bulk_issue_tickets` loads many tickets fast for benchmarks and load tests (one order, explicit
+serials, executemany).
 """
 
 from __future__ import annotations
@@ -13,11 +15,42 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
 
-from pos.db.articles import add_article, find_article
+from pos.db.articles import find_article
 from pos.db.engine import transaction
 from pos.db.models import Article, Order, OrderLine, Ticket
+from pos.domain.roles import Role
 from pos.domain.ticket_code import make_code
 from pos.runtime import Runtime
+from pos.services import articles, checkout, customers, orders, promos
+from pos.services.articles import ArticleView, NewArticle
+from pos.services.base import Actor
+
+ADMIN = Actor("tester", Role.ADMIN)
+CASHIER = Actor("kasse", Role.CASHIER)
+
+
+def add_article(rt: Runtime, **fields: Any) -> ArticleView:
+    return articles.add_article(rt, ADMIN, NewArticle(**fields))
+
+
+def sell(rt: Runtime, request: checkout.SaleRequest) -> checkout.SaleResult:
+    return checkout.sell(rt, ADMIN, request)
+
+
+def quote(rt: Runtime, request: checkout.SaleRequest) -> checkout.Quote:
+    return checkout.quote(rt, ADMIN, request)
+
+
+def cancel_order(rt: Runtime, order_id: int) -> dict[str, Any]:
+    return orders.cancel_order(rt, ADMIN, order_id)
+
+
+def add_promo(rt: Runtime, code: str, **definition: Any) -> dict[str, Any]:
+    return promos.add_promo(rt, ADMIN, code, promos.PromoDefinition(**definition))
+
+
+def add_customer(rt: Runtime, name: str, **fields: Any) -> customers.CustomerView:
+    return customers.add_customer(rt, ADMIN, name, **fields)
 
 
 @dataclass(frozen=True)
@@ -38,7 +71,7 @@ def ticket_article(
     valid_until: datetime | None = None,
     event_date: date | None = None,
     **extra: Any,
-) -> Article:
+) -> ArticleView:
     return add_article(
         rt,
         name=name,
@@ -55,7 +88,7 @@ def ticket_article(
 
 def issue_tickets(
     rt: Runtime,
-    article: Article | int | str,
+    article: Article | ArticleView | int | str,
     count: int = 1,
     *,
     holder_name: str | None = "Erika Mustermann",
@@ -122,7 +155,7 @@ def issue_tickets(
 
 def bulk_issue_tickets(
     rt: Runtime,
-    article: Article | int | str,
+    article: Article | ArticleView | int | str,
     count: int,
     *,
     holder_name: str | None = None,
@@ -167,8 +200,8 @@ def bulk_issue_tickets(
         return issued
 
 
-def _article(session: Any, article: Article | int | str) -> Article:
-    if isinstance(article, Article):
+def _article(session: Any, article: Article | ArticleView | int | str) -> Article:
+    if isinstance(article, Article | ArticleView):
         return session.get(Article, article.id)
     if isinstance(article, int):
         return session.get(Article, article)

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from pos.db.articles import add_article
 from pos.db.invariants import check, violations
-from pos.db.promos import add_promo
-from pos.db.sales import CartLine, SaleRequest, sell
+from pos.services.checkout import CartLine, SaleRequest
+from tests.factories import add_article, add_promo, sell
 
 KILLS = int(os.environ.get("POS_CRASH_KILLS", "6"))
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +28,7 @@ def _prepare(rt, tmp_path: Path) -> Path:
     add_promo(rt, "HALF", percent_bp=5000, uses=60)
     sold = sell(rt, SaleRequest([CartLine("Gig", 5), CartLine("Card", 5)], print_tickets=False))
     codes = tmp_path / "codes.txt"
-    codes.write_text("\n".join(t.code for t in sold.tickets) + "\n")
+    codes.write_text("\n".join(sold.ticket_codes) + "\n")
     return codes
 
 

@@ -29,11 +29,12 @@ def add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add an article (a ticket category, a drink, merchandise)."""
-    from pos.db.articles import add_article, article_json
     from pos.domain.clock import parse_date, parse_time
     from pos.domain.money import parse_amount, parse_rate
     from pos.domain.repeat import parse_repeat
     from pos.domain.values import parse_count
+    from pos.services.articles import NewArticle, add_article
+    from pos.services.base import cli_actor
 
     rt = load_runtime()
     zone = rt.config.venue.zone
@@ -50,8 +51,7 @@ def add(
     if repeat_limit is not None and repeat == "none":
         fail("--repeat-limit needs a --repeat type (anytime, daily or same-day).")
     kind, limit = parse_or_fail(lambda r: parse_repeat(r, repeat_limit), repeat, "--repeat")
-    article = add_article(
-        rt,
+    new = NewArticle(
         name=name,
         price_cents=price_cents,
         vat_bp=vat_bp,
@@ -68,8 +68,9 @@ def add(
         repeat_limit=limit,
         ean=ean,
     )
+    article = add_article(rt, cli_actor(rt), new)
     if as_json:
-        print_json(article_json(article, zone))
+        print_json(article.json(zone))
     else:
         typer.echo(f"Added article #{article.id} {article.name}.")
 
@@ -79,11 +80,12 @@ def list_(
     as_json: bool = JsonOption,
 ) -> None:
     """List all articles with price and availability (hidden ones included, marked)."""
-    from pos.db.articles import article_json, list_articles
+    from pos.services.articles import list_articles
+    from pos.services.base import cli_actor
 
     rt = load_runtime()
     zone = rt.config.venue.zone
-    rows = [article_json(a, zone) for a in list_articles(rt)]
+    rows = [a.json(zone) for a in list_articles(rt, cli_actor(rt))]
     if as_json:
         print_json(rows)
         return
@@ -120,14 +122,15 @@ def set_availability_(
     as_json: bool = JsonOption,
 ) -> None:
     """Change how many units of an article can be sold in all; takes effect at once on every terminal."""
-    from pos.db.articles import article_json, set_availability
     from pos.domain.values import parse_limit
+    from pos.services.articles import set_availability
+    from pos.services.base import cli_actor
 
     stock_limit = parse_or_fail(lambda t: parse_limit(t, "availability"), limit, "Availability")
     rt = load_runtime()
-    updated = set_availability(rt, article, stock_limit)
+    updated = set_availability(rt, cli_actor(rt), article, stock_limit)
     if as_json:
-        print_json(article_json(updated, rt.config.venue.zone))
+        print_json(updated.json(rt.config.venue.zone))
     else:
         shown = "unlimited" if stock_limit is None else str(stock_limit)
         typer.echo(f"Availability of {updated.name} set to {shown}.")

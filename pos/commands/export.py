@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import typer
 
-from pos.commands.common import JsonOption, export_app, fail, print_json, report_app
+from pos.commands.common import JsonOption, export_app, fail, parse_or_fail, print_json, report_app
 
 FromOption = typer.Option(
     None, "--from", help="First business day, venue local (e.g. 2026-12-31), or an ISO 8601 time."
@@ -48,7 +48,14 @@ def attendance(
     --from/--to select registrations by time; a ticket without one in the period counts as a no-show.
     """
     from pos.commands.common import load_runtime
-    from pos.db.export import FORMATS, PRECISIONS, export_attendance
+    from pos.services.base import cli_actor
+    from pos.services.export import (
+        FORMATS,
+        PRECISIONS,
+        AttendanceOptions,
+        export_attendance,
+        export_attendance_file,
+    )
 
     if fmt not in FORMATS:
         fail(f"--format {fmt!r} is not known; use {', '.join(FORMATS)}.")
@@ -57,83 +64,38 @@ def attendance(
     if excel and fmt != "csv":
         fail("--excel only applies to --format csv.")
     rt = load_runtime()
+    actor = cli_actor(rt)
     zone = rt.config.venue.zone
-    start = _period_bound(date_from, "--from", zone)
-    end = _period_bound(date_to, "--to", zone)
+    options = AttendanceOptions(
+        fmt=fmt,
+        precision=precision,
+        count=count,
+        exclude_no_shows=exclude_no_shows,
+        articles=article,
+        date_from=period_option(date_from, "--from", zone),
+        date_to=period_option(date_to, "--to", zone),
+        excel=excel,
+    )
 
     def run(out: TextIO, progress: Callable[[int, int], None] | None) -> int:
-        return export_attendance(
-            rt,
-            out,
-            fmt=fmt,
-            precision=precision,
-            count=count,
-            exclude_no_shows=exclude_no_shows,
-            articles=article,
-            date_from=start,
-            date_to=end,
-            excel=excel,
-            progress=progress,
-        )
+        return export_attendance(rt, actor, out, options, progress=progress)
 
     with _progress_bar() as progress:
         if output is None or str(output) == "-":
             _to_stdout(run, progress)
             return
-        written = _to_file(output, run, progress)
+        written = export_attendance_file(rt, actor, output, options, progress=progress)
     if as_json:
         print_json({"path": str(output.resolve()), "format": fmt, "participants": written})
     else:
         typer.echo(f"Wrote {written} participant(s) to {output}.")
 
 
-def _period_bound(text: str | None, option: str, zone: Any) -> date | None:
+def period_option(text: str | None, option: str, zone: Any) -> date | datetime | None:
     """A date is a venue-local business day; anything else must be an ISO 8601 time."""
-    from pos.domain.clock import OutsideCalendar, parse_date, parse_time
+    from pos.domain.clock import parse_moment
 
-    if text is None:
-        return None
-    try:
-        return parse_date(text)
-    except OutsideCalendar as exc:
-        fail(f"{option}: {exc}.")
-    except ValueError:
-        pass
-    try:
-        return parse_time(text, zone)
-    except OutsideCalendar as exc:
-        fail(f"{option}: {exc}.")
-    except ValueError:
-        fail(
-            f"{option}: {text!r} is not a date such as 2026-12-31 or an ISO 8601 time such as 2026-12-31T20:00."
-        )
-
-
-def _to_file(path: Path, run: Callable[..., int], progress: Any) -> int:
-    """Written to a temporary file beside the target and renamed: a crash leaves no half list.
-
-    The file gets mode 600 (like the database): it holds names and e-mail addresses.
-    """
-    import os
-    import tempfile
-
-    from pos.files import output_directory
-
-    directory = output_directory(path)  # an existing device, FIFO or directory is refused, never replaced
-    try:
-        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
-    except OSError as exc:
-        fail(f"Cannot write to {directory}: {exc.strerror}.")
-    try:
-        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
-            written = run(handle, progress)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return written
+    return parse_or_fail(lambda t: parse_moment(t, zone), text, option) if text is not None else None
 
 
 def _to_stdout(run: Callable[..., int], progress: Any) -> None:
@@ -185,12 +147,16 @@ def door(
 ) -> None:
     """Door statistics: entries per hour and per gate, rejected scans by reason."""
     from pos.commands.common import load_runtime
-    from pos.db.export import door_report
+    from pos.services.base import cli_actor
+    from pos.services.export import door_report
 
     rt = load_runtime()
     zone = rt.config.venue.zone
     report = door_report(
-        rt, date_from=_period_bound(date_from, "--from", zone), date_to=_period_bound(date_to, "--to", zone)
+        rt,
+        cli_actor(rt),
+        date_from=period_option(date_from, "--from", zone),
+        date_to=period_option(date_to, "--to", zone),
     )
     if as_json:
         print_json(report)

@@ -33,12 +33,13 @@ def customer_add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a customer record."""
-    from pos.db.customers import add_customer, customer_json
+    from pos.services.base import cli_actor
+    from pos.services.customers import add_customer
 
     rt = load_runtime()
-    customer = add_customer(rt, name, email=email, phone=phone, birthday=birthday)
+    customer = add_customer(rt, cli_actor(rt), name, email=email, phone=phone, birthday=birthday)
     if as_json:
-        print_json(customer_json(customer, rt.config.venue.zone))
+        print_json(customer.json(rt.config.venue.zone))
     else:
         typer.echo(f"Added customer #{customer.id} {customer.name}.")
 
@@ -46,10 +47,11 @@ def customer_add(
 @customer_app.command("list")
 def customer_list(as_json: bool = JsonOption) -> None:
     """List the customer records."""
-    from pos.db.customers import customer_json, list_customers
+    from pos.services.base import cli_actor
+    from pos.services.customers import list_customers
 
     rt = load_runtime()
-    rows = [customer_json(c, rt.config.venue.zone) for c in list_customers(rt)]
+    rows = [c.json(rt.config.venue.zone) for c in list_customers(rt, cli_actor(rt))]
     if as_json:
         print_json(rows)
         return
@@ -70,12 +72,13 @@ def customer_import(
     as_json: bool = JsonOption,
 ) -> None:
     """Import customers from CSV: every row or none (a bad row is named by its line number)."""
-    from pos.db.customers import customer_json, import_customers
+    from pos.services.base import cli_actor
+    from pos.services.customers import import_customers
 
     rt = load_runtime()
-    customers = import_customers(rt, file)
+    customers = import_customers(rt, cli_actor(rt), file)
     if as_json:
-        print_json([customer_json(c, rt.config.venue.zone) for c in customers])
+        print_json([c.json(rt.config.venue.zone) for c in customers])
     else:
         typer.echo(f"Imported {len(customers)} customers.")
 
@@ -95,18 +98,20 @@ def order_resend(
     as_json: bool = JsonOption,
 ) -> None:
     """Send the order's tickets by e-mail again (a deliberate second copy of each ticket)."""
-    from pos.db.mail import mail_enabled, resend_order, send_all_pending
+    from pos.services.base import cli_actor
+    from pos.services.orders import resend
 
     order = id_or_fail(order_text, "Order number")
     rt = load_runtime()
-    queued = resend_order(rt, order)
-    result: dict[str, object] = {"order_id": order, "queued": queued, "sent": [], "failed": []}
-    if mail_enabled(rt):
-        result.update(_outcome_json(send_all_pending(rt, order_id=order)))
+    done = resend(rt, cli_actor(rt), order)
+    result: dict[str, object] = {"order_id": order, "queued": done.queued, "sent": [], "failed": []}
+    if done.sent is not None:
+        result.update(_outcome_json(done.sent))
     if as_json:
         print_json(result)
         return
-    if not mail_enabled(rt):
+    if done.sent is None:
+        queued = done.queued
         typer.echo(f"Queued {len(queued)} mail(s) for order {order}; [smtp] host is empty, so none was sent.")
         return
     _echo_outcome(result)
@@ -124,10 +129,11 @@ def _echo_outcome(result: dict[str, object]) -> None:
 @mail_app.command("send-pending")
 def mail_send_pending(as_json: bool = JsonOption) -> None:
     """Send every queued mail that is due (failed ones after their back-off)."""
-    from pos.db.mail import send_all_pending
+    from pos.services.base import cli_actor
+    from pos.services.delivery import send_pending
 
     rt = load_runtime()
-    result = _outcome_json(send_all_pending(rt))
+    result = _outcome_json(send_pending(rt, cli_actor(rt)))
     if as_json:
         print_json(result)
     else:
@@ -147,17 +153,18 @@ def mail_worker(
     import signal
     import threading
 
-    from pos.db.mail import mail_enabled, run_sender
     from pos.domain.values import parse_seconds
+    from pos.errors import Refused
+    from pos.services.base import cli_actor
+    from pos.services.delivery import mail_enabled, run_sender
 
     interval = parse_or_fail(
         lambda t: parse_seconds(t, "--interval", minimum=0.5, maximum=3600), interval_text, "--interval"
     )
 
     rt = load_runtime()
+    cli_actor(rt)  # who runs it: the role check happens per batch inside the sender
     if not mail_enabled(rt):
-        from pos.errors import Refused
-
         raise Refused("E-mail delivery is off; set [smtp] host in the config.")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     stop = threading.Event()
@@ -176,11 +183,12 @@ def mail_list(
     as_json: bool = JsonOption,
 ) -> None:
     """Show the outbox: what was sent, what waits for a retry and why."""
-    from pos.db.mail import list_outbox, outbox_json
+    from pos.services.base import cli_actor
+    from pos.services.delivery import list_outbox
 
     order = id_or_fail(order_text, "--order") if order_text is not None else None
     rt = load_runtime()
-    rows = [outbox_json(m, rt) for m in list_outbox(rt, order_id=order, status=status)]
+    rows = list_outbox(rt, cli_actor(rt), order_id=order, status=status)
     if as_json:
         print_json(rows)
         return
@@ -210,9 +218,10 @@ def cart_link_create(
     as_json: bool = JsonOption,
 ) -> None:
     """Create a signed cart link (what a third-party shop would hand over) and print its URL."""
-    from pos.db.cart_links import LinkRequest, create_cart_link, link_json, terminal_qr
     from pos.domain.cart_link import parse_duration
     from pos.domain.clock import parse_time
+    from pos.services.base import cli_actor
+    from pos.services.cart_links import LinkRequest, create_cart_link, link_json
 
     rt = load_runtime()
     zone = rt.config.venue.zone
@@ -229,7 +238,7 @@ def cart_link_create(
         else None,
         lifetime=parse_or_fail(parse_duration, expires_in, "--expires-in"),
     )
-    link, url = create_cart_link(rt, request)
+    link, url = create_cart_link(rt, cli_actor(rt), request)
     if as_json:
         print_json(link_json(link, url, rt))
         return
@@ -244,10 +253,11 @@ def cart_link_show(
     as_json: bool = JsonOption,
 ) -> None:
     """Verify a cart link (signature, expiry, not yet paid) and show its cart."""
-    from pos.db.cart_links import link_json, read_cart_link
+    from pos.services.base import cli_actor
+    from pos.services.cart_links import check_cart_link, link_json
 
     rt = load_runtime()
-    link = read_cart_link(rt, url)
+    link = check_cart_link(rt, cli_actor(rt), url)
     data = link_json(link, None, rt)
     if as_json:
         print_json(data)
@@ -259,3 +269,17 @@ def cart_link_show(
         typer.echo(f"  for {link.customer_name or ''} <{link.customer_email or ''}>")
     if link.promo:
         typer.echo(f"  promo {link.promo}")
+
+
+def terminal_qr(url: str) -> str:
+    """The link as a QR code drawn with text characters, to scan it off the screen."""
+    import io
+
+    import qrcode
+
+    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_L)
+    code.add_data(url)
+    code.make(fit=True)
+    out = io.StringIO()
+    code.print_ascii(out=out, invert=True)
+    return out.getvalue()

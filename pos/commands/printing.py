@@ -14,7 +14,7 @@ def _report(outcome: Any, jobs: list[dict[str, Any]], as_json: bool, extra: dict
     if as_json:
         print_json({**extra, **outcome.to_json(), "jobs": jobs})
     else:
-        reasons = dict(outcome.failed)
+        reasons = {problem.job_id: str(problem.reason) for problem in outcome.failed}
         for job in jobs:
             what = job["kind"] + (f" {job['ticket_code']}" if job["ticket_code"] else "")
             if job["id"] in outcome.printed:
@@ -27,10 +27,23 @@ def _report(outcome: Any, jobs: list[dict[str, Any]], as_json: bool, extra: dict
                 )
         if not jobs:
             typer.echo("Nothing to print.")
-    summary = outcome.summary()
+    summary = _summary(outcome)
     if summary:
         typer.echo(f"Error: {summary}", err=True)
         raise typer.Exit(1)
+
+
+def _summary(outcome: Any) -> str | None:
+    """One sentence when something did not print, with the command that retries it."""
+    if outcome.failed:
+        count = len(outcome.failed)
+        jobs = "1 print job" if count == 1 else f"{count} print jobs"
+        reason = str(outcome.failed[0].reason).rstrip(".")
+        return f"{jobs} failed ({reason}); retry with `pos order print-pending`."
+    if outcome.stuck:
+        ids = ", ".join(str(job) for job in outcome.stuck)
+        return f"Print jobs {ids} were interrupted while printing; check the printer, then retry with --retry-stuck."
+    return None
 
 
 @order_app.command("reprint")
@@ -40,16 +53,13 @@ def reprint(
     as_json: bool = JsonOption,
 ) -> None:
     """Reprint an order's tickets, order slip and receipt (marked REPRINT), or only the given tickets."""
-    from pos.db.engine import transaction
-    from pos.db.printjobs import enqueue_order, find_ticket_in_order, list_jobs, run_jobs
+    from pos.services.base import cli_actor
+    from pos.services.orders import reprint as reprint_order
 
     order = id_or_fail(order_text, "Order number")
     rt = load_runtime()
-    with transaction(rt.engine) as session:
-        ticket_ids = [find_ticket_in_order(session, order, code) for code in tickets] if tickets else None
-        job_ids = enqueue_order(session, order, reprint=True, ticket_ids=ticket_ids, at=rt.now())
-    outcome = run_jobs(rt, job_ids=job_ids)
-    _report(outcome, list_jobs(rt, job_ids=job_ids), as_json, {"order_id": order})
+    done = reprint_order(rt, cli_actor(rt), order, tickets)
+    _report(done.outcome, done.jobs, as_json, {"order_id": order})
 
 
 @order_app.command("print-pending")
@@ -63,12 +73,15 @@ def print_pending(
     as_json: bool = JsonOption,
 ) -> None:
     """Retry print jobs that failed or never ran (printer offline, paper out), each printed once."""
-    from pos.db.printjobs import list_jobs, run_jobs
+    from pos.services.base import cli_actor
+    from pos.services.delivery import print_pending as run_pending
+    from pos.services.orders import print_jobs
 
     rt = load_runtime()
-    outcome = run_jobs(rt, retry_stuck=retry_stuck, all_terminals=all_terminals)
-    touched = outcome.printed + [job for job, _ in outcome.failed] + outcome.stuck + outcome.cancelled
-    _report(outcome, list_jobs(rt, job_ids=touched) if touched else [], as_json, {})
+    actor = cli_actor(rt)
+    outcome = run_pending(rt, actor, retry_stuck=retry_stuck, all_terminals=all_terminals)
+    touched = outcome.printed + [p.job_id for p in outcome.failed] + outcome.stuck + outcome.cancelled
+    _report(outcome, print_jobs(rt, actor, touched) if touched else [], as_json, {})
 
 
 @order_app.command("preview")
@@ -78,13 +91,14 @@ def preview(
     as_json: bool = JsonOption,
 ) -> None:
     """Show an order's tickets, slip and receipt as plain text, as they would print."""
-    from pos.db.printjobs import order_preview
+    from pos.services.base import cli_actor
+    from pos.services.orders import preview_order
 
     if language not in (None, "de", "en"):
         fail(f"--language: {language!r} is not de or en.")
     order = id_or_fail(order_text, "Order number")
     rt = load_runtime()
-    text = order_preview(rt, order, language=language)
+    text = preview_order(rt, cli_actor(rt), order, language=language)
     if as_json:
         print_json({"order_id": order, "preview": text})
     else:

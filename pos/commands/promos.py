@@ -30,11 +30,12 @@ def _definition(
     uses: str,
     valid_from: str | None,
     valid_until: str | None,
-) -> dict[str, Any]:
-    """Parse the options shared by add and generate into keyword arguments for pos.db.promos."""
+) -> Any:
+    """Parse the options shared by add and generate into the service's PromoDefinition."""
     from pos.domain.clock import parse_time
     from pos.domain.money import parse_amount, parse_rate
     from pos.domain.values import parse_count
+    from pos.services.promos import PromoDefinition
 
     if amount is not None and percent is not None:
         fail("A code reduces by a fixed amount or by a percentage, not both (--amount or --percent).")
@@ -43,15 +44,15 @@ def _definition(
     def when(text: str | None, option: str) -> datetime | None:
         return parse_or_fail(lambda t: parse_time(t, zone), text, option) if text else None
 
-    return {
-        "amount_cents": parse_or_fail(parse_amount, amount, "--amount") if amount is not None else None,
-        "percent_bp": parse_or_fail(parse_rate, percent, "--percent") if percent is not None else None,
-        "unlocks": unlock,
-        "applies_to": applies_to,
-        "uses": parse_or_fail(lambda t: parse_count(t, "--uses", minimum=1), uses, "--uses"),
-        "valid_from": when(valid_from, "--valid-from"),
-        "valid_until": when(valid_until, "--valid-until"),
-    }
+    return PromoDefinition(
+        amount_cents=parse_or_fail(parse_amount, amount, "--amount") if amount is not None else None,
+        percent_bp=parse_or_fail(parse_rate, percent, "--percent") if percent is not None else None,
+        unlocks=unlock,
+        applies_to=applies_to,
+        uses=parse_or_fail(lambda t: parse_count(t, "--uses", minimum=1), uses, "--uses"),
+        valid_from=when(valid_from, "--valid-from"),
+        valid_until=when(valid_until, "--valid-until"),
+    )
 
 
 def _describe(promo: dict[str, Any]) -> str:
@@ -82,11 +83,12 @@ def add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a promo code: unlock hidden articles, reduce ticket prices, or both."""
-    from pos.db.promos import add_promo
+    from pos.services.base import cli_actor
+    from pos.services.promos import add_promo
 
     rt = load_runtime()
     spec = _definition(rt, amount, percent, unlock, applies_to, uses, valid_from, valid_until)
-    promo = add_promo(rt, code, **spec)
+    promo = add_promo(rt, cli_actor(rt), code, spec)
     if as_json:
         print_json(promo)
     else:
@@ -110,8 +112,9 @@ def generate(
     as_json: bool = JsonOption,
 ) -> None:
     """Generate a batch of unguessable single codes (PREFIX-XXXX-XXXX), e.g. for a sponsor."""
-    from pos.db.promos import generate_promos
     from pos.domain.values import parse_count
+    from pos.services.base import cli_actor
+    from pos.services.promos import generate_promos
 
     how_many = parse_or_fail(
         lambda t: parse_count(t, "--count", minimum=1, maximum=100_000), count, "--count"
@@ -119,7 +122,7 @@ def generate(
     rt = load_runtime()
     spec = _definition(rt, amount, percent, unlock, applies_to, uses, valid_from, valid_until)
     if output is None:
-        batch = generate_promos(rt, how_many, prefix=prefix, **spec)
+        batch = generate_promos(rt, cli_actor(rt), how_many, spec, prefix=prefix)
     else:
         from pos.files import private_output
 
@@ -128,7 +131,7 @@ def generate(
         batch = []
         try:
             with private_output(output, newline="") as handle:
-                batch = generate_promos(rt, how_many, prefix=prefix, **spec)
+                batch = generate_promos(rt, cli_actor(rt), how_many, spec, prefix=prefix)
                 _write_csv(handle, batch)
         except OSError as exc:
             stored = " (the codes are stored; see pos promo list)" if batch else ""
@@ -168,10 +171,11 @@ def _write_csv(handle: Any, batch: list[dict[str, Any]]) -> None:
 @promo_app.command("list")
 def list_(as_json: bool = JsonOption) -> None:
     """List promo codes with their uses, used and left."""
-    from pos.db.promos import list_promos
+    from pos.services.base import cli_actor
+    from pos.services.promos import list_promos
 
     rt = load_runtime()
-    rows = list_promos(rt)
+    rows = list_promos(rt, cli_actor(rt))
     if as_json:
         print_json(rows)
         return

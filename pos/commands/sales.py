@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import typer
@@ -37,17 +36,19 @@ def sell_(
     as_json: bool = JsonOption,
 ) -> None:
     """Sell articles headlessly: one order, paid, tickets issued (all or nothing)."""
-    from pos.db.mail import send_after_sale
-    from pos.db.sales import SaleRequest, parse_cart_args, sell
     from pos.domain.money import format_plain, parse_amount
+    from pos.services.base import cli_actor
+    from pos.services.checkout import SaleRequest, after_sale, parse_cart_args, sell
 
     if pay not in ("cash", "card"):
         fail(f"--pay {pay!r} is not known; use cash or card.")
     given_cents = parse_or_fail(parse_amount, given, "--given") if given is not None else None
     rt = load_runtime()
+    actor = cli_actor(rt)
     if bool(articles) == bool(cart_link):
         fail("Name the ARTICLEs to sell, or give --cart-link URL (which brings its own cart), not both.")
-    options: dict[str, Any] = dict(
+    request = SaleRequest(
+        lines=parse_cart_args(rt, actor, articles or []),
         unlock_codes=unlock,
         promo_codes=promo,
         link_promo=link_promo,
@@ -56,25 +57,28 @@ def sell_(
         customer_id=_customer_id(customer) if customer is not None else None,
         guest_name=customer_name,
         guest_email=customer_email,
+        cart_link=cart_link,
         print_tickets=print_tickets,
     )
-    if cart_link:
-        from pos.db.cart_links import checkout_request
-
-        request = checkout_request(rt, cart_link, **options)
-    else:
-        request = SaleRequest(lines=parse_cart_args(rt, articles or []), **options)
-    result = sell(rt, request)
-    printed = _print(rt, result.order.id, result.print_job_ids) if print_tickets else None
-    mailed = send_after_sale(rt, result.order.id, result.mail_ids)
+    result = sell(rt, actor, request)
+    delivered = after_sale(rt, actor, result)
     if as_json:
         print_json(result.data)
     else:
         _echo_order(result.data, format_plain)
-    if printed:
-        typer.echo(f"Warning: order {result.order.id} is sold but {printed}", err=True)
-    if mailed:
-        typer.echo(f"Warning: order {result.order.id} is sold but {mailed}", err=True)
+    if delivered.print_problem:
+        reason = _lower_first(delivered.print_problem)
+        typer.echo(
+            f"Warning: order {result.order_id} is sold but printing failed: {reason}; "
+            "the sale stands, print it with `pos order print-pending`.",
+            err=True,
+        )
+    if delivered.mail_problem:
+        typer.echo(
+            f"Warning: order {result.order_id} is sold but its e-mail is not sent yet ({delivered.mail_problem}); "
+            "`pos mail send-pending` or `pos mail worker` retries it.",
+            err=True,
+        )
 
 
 def _customer_id(text: str) -> int:
@@ -84,23 +88,9 @@ def _customer_id(text: str) -> int:
     return number
 
 
-def _print(rt: Any, order_id: int | None, job_ids: list[int]) -> str | None:
-    """Run the sale's print jobs after commit; a failure is a sentence to show, the sale stands."""
-    if not job_ids:
-        return None
-    from pos.db.printjobs import run_jobs
-    from pos.errors import PosError
-
-    try:
-        outcome = run_jobs(rt, order_id=order_id, job_ids=job_ids)
-    except PosError as exc:
-        reason = str(exc)
-    else:
-        if not outcome.failed:
-            return None
-        _job, reason = outcome.failed[0]
-    reason = reason.strip().rstrip(".")
-    return f"printing failed: {reason[:1].lower()}{reason[1:]}; the sale stands, print it with `pos order print-pending`."
+def _lower_first(text: str) -> str:
+    text = text.strip().rstrip(".")
+    return text[:1].lower() + text[1:]
 
 
 def _echo_order(data: dict[str, Any], money: Any) -> None:
@@ -134,12 +124,11 @@ def cancel(
     as_json: bool = JsonOption,
 ) -> None:
     """Cancel an order: its tickets are voided, units and promo uses returned."""
-    from pos.db.sales import cancel_order, get_order
+    from pos.services.base import cli_actor
+    from pos.services.orders import cancel_order
 
     rt = load_runtime()
-    order_id = _order_id(order)
-    cancel_order(rt, order_id)
-    data = get_order(rt, order_id)
+    data = cancel_order(rt, cli_actor(rt), _order_id(order))
     if as_json:
         print_json(data)
     else:
@@ -152,10 +141,12 @@ def show(
     as_json: bool = JsonOption,
 ) -> None:
     """Show an order with its lines, tickets, VAT and payment."""
-    from pos.db.sales import get_order
     from pos.domain.money import format_plain
+    from pos.services.base import cli_actor
+    from pos.services.orders import show_order
 
-    data = get_order(load_runtime(), _order_id(order))
+    rt = load_runtime()
+    data = show_order(rt, cli_actor(rt), _order_id(order))
     if as_json:
         print_json(data)
     else:
@@ -169,18 +160,18 @@ def sales_report_(
     as_json: bool = JsonOption,
 ) -> None:
     """Revenue and counts by article group and by payment method (cancelled orders excluded); door statistics."""
-    from pos.commands.export import echo_door_report
-    from pos.db.export import door_report
-    from pos.db.reports import sales_report
+    from pos.commands.export import echo_door_report, period_option
     from pos.domain.money import format_plain
+    from pos.services.base import cli_actor
+    from pos.services.export import door_report, sales_report
 
     rt = load_runtime()
-    start = _bound(rt, date_from, "--from", end=False) if date_from else None
-    end = _bound(rt, date_to, "--to", end=True) if date_to else None
-    if start and end and end <= start:
-        fail("--to must not be before --from.")
-    report = sales_report(rt, start=start, end=end)
-    report["door"] = door_report(rt, date_from=start, date_to=end)
+    actor = cli_actor(rt)
+    zone = rt.config.venue.zone
+    start = period_option(date_from, "--from", zone)
+    end = period_option(date_to, "--to", zone)
+    report = sales_report(rt, actor, date_from=start, date_to=end)
+    report["door"] = door_report(rt, actor, date_from=start, date_to=end)
     if as_json:
         print_json(report)
         return
@@ -191,19 +182,3 @@ def sales_report_(
         typer.echo(f"  {row['method']}: {row['orders']} order(s), {format_plain(row['total_cents'])}")
     typer.echo("Door:")
     echo_door_report(report["door"])
-
-
-def _bound(rt: Any, text: str, option: str, *, end: bool) -> datetime:
-    """A date means its business day (from its start, or to its end); anything else is an ISO time."""
-    from pos.domain.clock import OutsideCalendar, business_day_bounds, parse_date, parse_time
-
-    venue = rt.config.venue
-    try:
-        day = parse_date(text)
-    except OutsideCalendar as exc:
-        fail(f"{option}: {exc}.")
-    except ValueError:
-        at: datetime = parse_or_fail(lambda t: parse_time(t, venue.zone), text, option)
-        return at
-    start, stop = business_day_bounds(day, venue.zone, venue.day_start_minutes)
-    return stop if end else start

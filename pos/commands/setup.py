@@ -83,20 +83,13 @@ def init(
 @db_app.command("upgrade")
 def upgrade(as_json: bool = JsonOption) -> None:
     """Create or migrate the schema to the newest version (Alembic); creates a new SQLite file if needed."""
-    from pos.db.engine import DatabaseError, display_url
-    from pos.db.migrate import current_heads
-    from pos.db.migrate import upgrade as run_upgrade
+    from pos.services.database import shown_url, upgrade_database
 
     rt = load_runtime()
-    shown = display_url(rt.database_url)
-    try:
-        run_upgrade(rt.database_url)
-    except DatabaseError:
-        raise
-    except Exception as exc:  # alembic wraps driver errors in many types; their text may carry values
-        fail(f"Could not migrate {shown} ({type(exc).__name__}).")
+    heads = upgrade_database(rt)
+    shown = shown_url(rt)
     if as_json:
-        print_json({"database": shown, "heads": current_heads(rt.database_url)})
+        print_json({"database": shown, "heads": heads})
     else:
         typer.echo(f"Database {shown} is up to date.")
 
@@ -107,10 +100,11 @@ def demo(
     as_json: bool = JsonOption,
 ) -> None:
     """Load a demo venue: New Year's Eve, a concert, VIP, ride and season cards, a day ticket, drinks, merch."""
-    from pos.db.demo import load_demo
+    from pos.services.base import cli_actor
+    from pos.services.demo import load_demo
 
     rt = load_runtime()
-    created = load_demo(rt, if_empty=if_empty)
+    created = load_demo(rt, cli_actor(rt), if_empty=if_empty)
     if as_json:
         print_json({"articles": created})
     elif created:
@@ -135,12 +129,12 @@ def run_app() -> None:
 @db_app.command("check")
 def check(as_json: bool = JsonOption) -> None:
     """Check the invariants in SQL (nothing oversold, over-admitted or half-written); exit 1 on a violation."""
-    from pos.db.invariants import check as run_checks
-    from pos.db.invariants import violations
+    from pos.services.base import cli_actor
+    from pos.services.database import check_database
 
     rt = load_runtime()
-    results = run_checks(rt.engine)
-    broken = violations(results)
+    checked = check_database(rt, cli_actor(rt))
+    results, broken = checked.results, checked.violations
     if as_json:
         print_json(
             {

@@ -46,7 +46,7 @@ from pos.config import Venue
 from pos.db.articles import find_article
 from pos.db.engine import read_snapshot
 from pos.db.models import Article, Customer, Entry, Order, ScanLog, Ticket
-from pos.domain.clock import business_day, business_day_bounds, iso_local
+from pos.domain.clock import business_day, iso_local, period_bounds
 from pos.errors import Refused
 from pos.runtime import Runtime
 
@@ -82,20 +82,8 @@ class Window:
 
 
 def registration_window(venue: Venue, date_from: date | None, date_to: date | None) -> Window:
-    start = _bound(venue, date_from, end=False)
-    end = _bound(venue, date_to, end=True)
-    if start is not None and end is not None and start >= end:
-        raise Refused("The start of the period (--from) must lie before its end (--to).")
-    return Window(start, end)
-
-
-def _bound(venue: Venue, value: date | None, *, end: bool) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=venue.zone)).astimezone(UTC)
-    first, after = business_day_bounds(value, venue.zone, venue.day_start_minutes)
-    return after if end else first
+    """A date is a whole business day; a datetime an instant (see pos.domain.clock.period_bounds)."""
+    return Window(*period_bounds(date_from, date_to, venue.zone, venue.day_start_minutes))
 
 
 def _entry_conditions(window: Window) -> list[ColumnElement[bool]]:

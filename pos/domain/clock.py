@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from pos.errors import Refused
+
 
 def business_day(at: datetime, zone: ZoneInfo, day_start_minutes: int) -> date:
     """The business day an instant belongs to: a party at 02:00 with day start 05:00 is still 'yesterday'."""
@@ -81,3 +83,40 @@ def iso_local(at: datetime | None, zone: ZoneInfo) -> str | None:
     if at is None:
         return None
     return at.astimezone(zone).isoformat(timespec="seconds")
+
+
+def parse_moment(text: str, zone: ZoneInfo) -> date | datetime:
+    """A report or export bound as typed: a date means its business day, anything else is an ISO 8601 time."""
+    try:
+        return parse_date(text)
+    except OutsideCalendar:
+        raise
+    except ValueError:
+        pass
+    try:
+        return parse_time(text, zone)
+    except OutsideCalendar:
+        raise
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a date such as 2026-12-31 or an ISO 8601 time such as 2026-12-31T20:00"
+        ) from None
+
+
+def period_bounds(
+    start: date | datetime | None, end: date | datetime | None, zone: ZoneInfo, day_start_minutes: int
+) -> tuple[datetime | None, datetime | None]:
+    """[start, end) in UTC: a date from the start of its business day, to the end of it (included)."""
+
+    def bound(value: date | datetime | None, *, is_end: bool) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
+        first, after = business_day_bounds(value, zone, day_start_minutes)
+        return after if is_end else first
+
+    lower, upper = bound(start, is_end=False), bound(end, is_end=True)
+    if lower is not None and upper is not None and lower >= upper:
+        raise Refused("The start of the period must lie before its end.")
+    return lower, upper

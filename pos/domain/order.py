@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pos.domain.money import format_plain, vat_included
+from pos.errors import Refused
 
 PAYMENT_METHODS = ("cash", "card")
 
 
-class PaymentError(ValueError):
+class PaymentError(Refused):
     """A payment that cannot settle the order; the message is one sentence for the cashier."""
 
 
@@ -160,7 +161,7 @@ def totals(lines: Sequence[PricedLine]) -> Totals:
 def settle(total_cents: int, method: str, given_cents: int | None = None) -> Payment:
     """Cash (given None means paid exactly), card (confirmed by the terminal), or free at total 0."""
     if method not in PAYMENT_METHODS:
-        raise PaymentError(f"Payment method {method!r} is not known; use cash or card.")
+        raise PaymentError("Payment method {method!r} is not known; use cash or card.", method=method)
     if given_cents is not None and method != "cash":
         raise PaymentError("An amount given is only for cash payments.")
     if total_cents == 0:
@@ -170,6 +171,8 @@ def settle(total_cents: int, method: str, given_cents: int | None = None) -> Pay
     given = total_cents if given_cents is None else given_cents
     if given < total_cents:
         raise PaymentError(
-            f"Cash given ({format_plain(given)}) is less than the total ({format_plain(total_cents)})."
+            "Cash given ({given}) is less than the total ({total}).",
+            given=format_plain(given),
+            total=format_plain(total_cents),
         )
     return Payment(method="cash", given_cents=given, change_cents=given - total_cents)

@@ -9,10 +9,13 @@ largest total deduction the one with the fewest uses wins; a code left unused is
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from pos.domain.money import percent_of
+from pos.errors import Refused
 
 # The solvers work in float64: every cost they add up must stay an exact integer.
 _EXACT_LIMIT = 2**52
@@ -349,3 +352,158 @@ def _unserved(slot: TicketSlot) -> PromoError:
         f"{name} is hidden and no entered code with a use left unlocks this ticket.",
         article_id=slot.article_id,
     )
+
+
+# --- entered codes: stages and validity ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredCode:
+    """A promo code as stored: what it does, its uses and its validity window."""
+
+    code: str
+    amount_cents: int | None
+    percent_bp: int | None
+    uses: int
+    used: int
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    unlocks: frozenset[int] = frozenset()
+    applies_to: frozenset[int] | None = None
+
+    def rule(self) -> PromoRule:
+        return PromoRule(
+            code=self.code,
+            amount_cents=self.amount_cents,
+            percent_bp=self.percent_bp,
+            uses_left=self.uses - self.used,
+            unlocks=self.unlocks,
+            applies_to=self.applies_to,
+        )
+
+
+@dataclass(frozen=True)
+class EnteredCodes:
+    """The codes of one order by stage: unlock codes at the start, promo codes at payment, a direct link."""
+
+    unlock: tuple[str, ...] = ()
+    promo: tuple[str, ...] = ()
+    link: str | None = None
+
+    @classmethod
+    def of(
+        cls, unlock: Sequence[str] = (), promo: Sequence[str] = (), link: str | None = None
+    ) -> EnteredCodes:
+        """Normalised (trimmed, upper case), empty entries dropped, a code entered twice counted once."""
+        return cls(
+            unlock=_unique(normalise_code(c) for c in unlock),
+            promo=_unique(normalise_code(c) for c in promo),
+            link=normalise_code(link) if link and link.strip() else None,
+        )
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return _unique([*([self.link] if self.link else []), *self.unlock, *self.promo])
+
+    def __bool__(self) -> bool:
+        return bool(self.all)
+
+
+def normalise_code(text: str) -> str:
+    return text.strip().upper()
+
+
+def _unique(codes: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c for c in codes if c))
+
+
+def check_codes(
+    entered: EnteredCodes, stored: Mapping[str, StoredCode], now: datetime, zone: ZoneInfo
+) -> list[PromoRule]:
+    """The entered codes as rules for the allocation; any code that cannot be used refuses the whole order.
+
+    Stages: unlock codes come at the start and may not be pure reductions; promo codes come at payment and may
+    be anything; a direct-link code may reduce at the start, but then the order takes no other code.
+    """
+    link = entered.link
+    if link:
+        others = [c for c in (*entered.unlock, *entered.promo) if c != link]
+        if others:
+            raise Refused(
+                "Code {code} cannot be added: an order from a promo direct link ({link}) takes no other code.",
+                code=others[0],
+                link=link,
+            )
+    rules = []
+    for code in entered.all:
+        promo = stored.get(code)
+        if promo is None:
+            raise Refused("Promo code {code} does not exist.", code=code)
+        check_usable(promo, now, zone)
+        rule = promo.rule()
+        at_start_only = code in entered.unlock and code not in entered.promo and code != link
+        if at_start_only and not rule.unlocks:
+            raise Refused("Code {code} reduces prices; enter it at payment.", code=code)
+        rules.append(rule)
+    return rules
+
+
+def check_usable(promo: StoredCode, now: datetime, zone: ZoneInfo) -> None:
+    """Inside its validity window and with a use left (the sale's compare-and-set decides races)."""
+    if promo.valid_from is not None and now < promo.valid_from:
+        when = f"{promo.valid_from.astimezone(zone):%Y-%m-%d %H:%M}"
+        raise Refused("Promo code {code} is not valid before {when}.", code=promo.code, when=when)
+    if promo.valid_until is not None and now >= promo.valid_until:
+        when = f"{promo.valid_until.astimezone(zone):%Y-%m-%d %H:%M}"
+        raise Refused("Promo code {code} expired on {when}.", code=promo.code, when=when)
+    if promo.used >= promo.uses:
+        raise Refused("Promo code {code} is used up.", code=promo.code)
+
+
+def unlocked_by(rules: Sequence[PromoRule]) -> frozenset[int]:
+    return frozenset().union(*(rule.unlocks for rule in rules)) if rules else frozenset()
+
+
+# --- defining codes -----------------------------------------------------------------------------------
+
+MAX_CODE_LENGTH = 64
+MAX_BATCH = 100_000
+
+
+def check_code_text(text: str) -> str:
+    """A code as customers type it: 1 to 64 printable characters without spaces, not starting with '#'."""
+    code = normalise_code(text)
+    if not code or len(code) > MAX_CODE_LENGTH or any(ch.isspace() or not ch.isprintable() for ch in code):
+        raise Refused(
+            "Promo code {code!r} must be 1 to {n} characters without spaces.", code=text, n=MAX_CODE_LENGTH
+        )
+    if code.startswith("#"):
+        raise Refused("Promo code {code} must not start with '#'.", code=code)
+    return code
+
+
+def check_definition(
+    *,
+    amount_cents: int | None,
+    percent_bp: int | None,
+    unlocks: bool,
+    applies_to: bool,
+    uses: int,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
+) -> None:
+    """What a new code may be: it does something, reduces one way at most, has uses, a window that makes sense."""
+    if amount_cents is not None and percent_bp is not None:
+        raise Refused("A code reduces by a fixed amount or by a percentage, not both.")
+    if amount_cents is not None and amount_cents <= 0:
+        raise Refused("The amount of a code must be more than 0.")
+    if percent_bp is not None and not 0 < percent_bp <= 10000:
+        raise Refused("The percentage of a code must be more than 0 and at most 100.")
+    if amount_cents is None and percent_bp is None and not unlocks:
+        raise Refused("A code must do something: reduce by an amount or a percentage, or unlock an article.")
+    if uses < 1:
+        raise Refused("The number of uses must be 1 or more.")
+    if valid_from and valid_until and valid_until <= valid_from:
+        raise Refused("The validity window ends before it starts.")
+    if applies_to and amount_cents is None and percent_bp is None:
+        raise Refused("Limiting a code to articles needs a reduction (an amount or a percentage).")

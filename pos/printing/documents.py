@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from pos.domain.fiscal import Outage, Signature
 from pos.domain.order import VatGroup
 
 
@@ -19,6 +20,11 @@ class Letterhead:
 
     venue_name: str
     brand_header: str = ""
+    # A German receipt also names the venue's address and its tax number or VAT id ([venue] keys);
+    # printed on receipts only, and only when set.
+    address: str = ""
+    tax_number: str = ""
+    vat_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,10 @@ class ReceiptDoc:
     given_cents: int
     change_cents: int
     reprint: bool = False
+    # With a TSE ([fiscal] signer): the journal's consecutive receipt number, and the signature (or the outage
+    # mark) printed as the fiscal block with its QR code. None keeps the receipt as it was without a signer.
+    receipt_number: int | None = None
+    fiscal: Signature | Outage | None = None
 
 
 @dataclass(frozen=True)

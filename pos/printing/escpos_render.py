@@ -6,15 +6,11 @@ code pages in the middle of a line. Characters CP858 lacks print as '?'.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pos.printing.layout import Barcode, Block, CashDrawer, Cut, Feed, Line, QrCode, Rule
-
-log = logging.getLogger(__name__)
+from pos.stdout import quiet_stdout
 
 CODE_PAGE = "CP858"
 # Code128 module width in dots: 167 modules for 24 digits in set C must fit 384 dots (58 mm) or 576 (80 mm)
@@ -22,16 +18,6 @@ CODE_PAGE = "CP858"
 BARCODE_MODULE = {58: 2, 80: 3}
 QR_MODULE = {58: 5, 80: 6}
 BARCODE_HEIGHT = 80  # dots, 10 mm at 203 dpi
-
-
-@contextlib.contextmanager
-def quiet_stdout() -> Iterator[None]:
-    """python-escpos prints to stdout by itself (e.g. barcode()); the CLI's JSON and the TUI must not see it."""
-    captured = io.StringIO()
-    with contextlib.redirect_stdout(captured):
-        yield
-    if captured.getvalue().strip():
-        log.debug("python-escpos said: %s", captured.getvalue().strip())
 
 
 def printable(text: str) -> str:

@@ -86,13 +86,17 @@ def barcode_image(digits: str) -> Image.Image:
     return image
 
 
-def qr_image(data: str) -> Image.Image:
+def qr_image(data: str, max_width: int | None = None) -> Image.Image:
+    """A QR code with whole-pixel modules; a long one (a receipt's TSE data) gets smaller modules to fit."""
     import qrcode
     from qrcode.constants import ERROR_CORRECT_M
 
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=QR_BOX_PX, border=4)
     code.add_data(data)
     code.make(fit=True)
+    if max_width is not None:
+        modules = code.modules_count + 2 * code.border
+        code.box_size = max(2, min(QR_BOX_PX, max_width // modules))
     image: Image.Image = code.make_image(fill_color="black", back_color="white").get_image().convert("L")
     return image
 
@@ -130,7 +134,7 @@ def draw_blocks(blocks: Sequence[Block]) -> Image.Image:
         elif isinstance(block, Barcode):
             parts.append(barcode_image(block.digits))
         elif isinstance(block, QrCode):
-            parts.append(qr_image(block.data))
+            parts.append(qr_image(block.data, inner))
         elif isinstance(block, CashDrawer | Cut):
             continue
     height = sum(part.height for part in parts) + 2 * MARGIN

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from pos.domain.fiscal import Outage, Signature, tse_time
 from pos.domain.money import rate_number
 from pos.domain.repeat import total_entries
 from pos.i18n import Language
@@ -193,6 +194,49 @@ def payment_name(lang: Language, method: str) -> str:
     return names.get(method, method)
 
 
+def venue_details(doc: ReceiptDoc, lang: Language, width: int) -> list[Block]:
+    """The address and the tax number or VAT id under the venue's name, as a German receipt needs them."""
+    head = doc.letterhead
+    blocks: list[Block] = []
+    if head.address:
+        blocks += wrap(head.address, width, align="center")
+    if head.tax_number:
+        blocks += wrap(lang._("Tax number {number}").format(number=head.tax_number), width, align="center")
+    if head.vat_id:
+        blocks += wrap(lang._("VAT ID {number}").format(number=head.vat_id), width, align="center")
+    return blocks
+
+
+def fiscal_block(fiscal: Signature | Outage, lang: Language, width: int) -> list[Block]:
+    """The TSE data a German receipt prints (KassenSichV), then the QR code holding them (DSFinV-K Anhang I)."""
+    blocks: list[Block] = [Rule()]
+    if isinstance(fiscal, Outage):
+        blocks += wrap(lang._("TSE failed"), width, align="center", bold=True)
+        return blocks
+    if fiscal.test:
+        blocks += wrap(lang._("Test TSE: no legal value"), width, align="center", bold=True)
+    fields = (
+        (lang._("TSE transaction"), str(fiscal.tx_number)),
+        (lang._("TSE signature counter"), str(fiscal.signature_counter)),
+        (lang._("TSE start"), tse_time(fiscal.start)),
+        (lang._("TSE end"), tse_time(fiscal.end)),
+        (lang._("TSE time format"), fiscal.time_format),
+        (lang._("TSE algorithm"), fiscal.algorithm),
+        (lang._("Cash register serial number"), fiscal.client_serial),
+        (lang._("TSE serial number"), fiscal.serial),
+        (lang._("TSE signature"), fiscal.value),
+    )
+    for label, value in fields:
+        if len(label) + 1 + len(value) <= width:
+            blocks += pair(label, value, width)
+        else:  # the label on its own line, the value (a serial, a signature) wrapped below it
+            blocks += [
+                *wrap(label, width),
+                *wrap(value, width, align="right" if len(value) <= width else "left"),
+            ]
+    return [*blocks, Feed(), QrCode(fiscal.qr)]
+
+
 def receipt_layout(doc: ReceiptDoc, lang: Language, width: int, *, cash_drawer: bool = False) -> list[Block]:
     blocks: list[Block] = []
     if cash_drawer and doc.payment_method == "cash" and not doc.reprint:
@@ -200,7 +244,12 @@ def receipt_layout(doc: ReceiptDoc, lang: Language, width: int, *, cash_drawer: 
     if doc.reprint:
         blocks += reprint_banner(lang)
     blocks += letterhead(doc, width)
+    blocks += venue_details(doc, lang, width)
     blocks += wrap(lang._("Receipt"), width, align="center", bold=True)
+    if doc.receipt_number is not None:
+        blocks += wrap(
+            lang._("Receipt no. {number}").format(number=doc.receipt_number), width, align="center"
+        )
     blocks += order_heading(doc, lang, width)
     blocks += receipt_items(doc, lang, width)
     blocks.append(Rule())
@@ -214,6 +263,10 @@ def receipt_layout(doc: ReceiptDoc, lang: Language, width: int, *, cash_drawer: 
             rate=format_rate(lang, group.rate_bp), gross=lang.money(group.gross_cents)
         )
         blocks += pair(label, lang.money(group.vat_cents), width)
+        if doc.fiscal is not None:  # a German receipt shows net, VAT and gross per rate
+            blocks += pair("  " + lang._("Net"), lang.money(group.net_cents), width)
+    if doc.fiscal is not None:
+        blocks += fiscal_block(doc.fiscal, lang, width)
     blocks += [Feed(), *wrap(lang._("Thank you!"), width, align="center"), Cut()]
     return blocks
 

@@ -29,14 +29,8 @@ from textual.widgets import (
     TabPane,
 )
 
-from pos.db.articles import list_articles, remaining, set_availability
-from pos.db.backoffice import export_to_file
-from pos.db.export import door_report
-from pos.db.models import Article
-from pos.db.promos import add_promo, generate_promos, list_promos
 from pos.db.redemption import Selection, reset, set_repeat
-from pos.db.reports import sales_report
-from pos.domain.clock import business_day, business_day_bounds, parse_date, parse_time
+from pos.domain.clock import business_day, parse_date, parse_time
 from pos.domain.money import parse_amount, parse_rate
 from pos.domain.repeat import limit_json, parse_repeat
 from pos.domain.values import MAX_COUNT, ascii_whole, parse_count
@@ -44,7 +38,11 @@ from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, reset_table
 from pos.screens.base import footer
-from pos.screens.ticket_detail import payment_words, repeat_dialog, repeat_words
+from pos.screens.ticket_detail import repeat_dialog
+from pos.services.articles import ArticleView, list_articles, set_availability
+from pos.services.export import AttendanceOptions, door_report, export_attendance_file, sales_report
+from pos.services.promos import PromoDefinition, add_promo, generate_promos, list_promos
+from pos.wording import repeat_words, tender_name
 
 TABS = ("articles", "promos", "export", "reports")
 TAB_ACTIONS = {
@@ -145,7 +143,7 @@ class AdminScreen(BackOfficeScreen):
     def __init__(self, *, tab: str = "articles") -> None:
         super().__init__()
         self.first_tab = tab
-        self.articles: list[Article] = []
+        self.articles: list[ArticleView] = []
         self.exporting = False
         self.written: int | None = None
 
@@ -257,21 +255,12 @@ class AdminScreen(BackOfficeScreen):
 
         self.app.push_screen(TicketDetailScreen())
 
-    def say(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.set_class(error, "error")
-
-    def show_error(self, error: PosError) -> None:
-        self.app.bell()
-        self.say(str(error), error=True)
-
     # --- articles: availability, repeat options, protocol reset -------------------------------------------
 
     def reload_articles(self, _result: object = None) -> None:
-        self.call_service(list_articles, self.rt, done=self.show_articles, group="articles")
+        self.call_service(list_articles, self.rt, self.actor, done=self.show_articles, group="articles")
 
-    def show_articles(self, articles: list[Article]) -> None:
+    def show_articles(self, articles: list[ArticleView]) -> None:
         _ = self._
         self.articles = articles
         table = self.query_one("#article-table", DataTable)
@@ -289,7 +278,7 @@ class AdminScreen(BackOfficeScreen):
             ],
         )
         for article in articles:
-            left = remaining(article)
+            left = article.remaining
             table.add_row(
                 str(article.id),
                 article.name,
@@ -305,7 +294,7 @@ class AdminScreen(BackOfficeScreen):
         if articles:
             table.move_cursor(row=min(row, len(articles) - 1))
 
-    def selected_article(self) -> Article | None:
+    def selected_article(self) -> ArticleView | None:
         table = self.query_one("#article-table", DataTable)
         if not self.articles or not table.row_count:
             return None
@@ -329,7 +318,7 @@ class AdminScreen(BackOfficeScreen):
         )
         self.app.push_screen(dialog, lambda answers: self._set_limit(article, answers))
 
-    def _set_limit(self, article: Article, answers: dict[str, Any] | None) -> None:
+    def _set_limit(self, article: ArticleView, answers: dict[str, Any] | None) -> None:
         if answers is None:
             return
         text = str(answers["limit"]).strip().lower()
@@ -338,11 +327,13 @@ class AdminScreen(BackOfficeScreen):
         elif (number := ascii_whole(text)) is not None and number <= MAX_COUNT:
             limit = number
         else:
-            self.show_error(PosError(self._("The limit must be a whole number, or empty for unlimited.")))
+            self.refuse(self._("The limit must be a whole number, or empty for unlimited."))
             return
-        self.call_service(set_availability, self.rt, f"#{article.id}", limit, done=self._limit_set)
+        self.call_service(
+            set_availability, self.rt, self.actor, f"#{article.id}", limit, done=self._limit_set
+        )
 
-    def _limit_set(self, article: Article) -> None:
+    def _limit_set(self, article: ArticleView) -> None:
         self.say(self._("Availability of {name} changed.").format(name=article.name))
         self.reload_articles()
 
@@ -351,7 +342,7 @@ class AdminScreen(BackOfficeScreen):
         if article is None:
             return
         if not article.is_ticket:
-            self.show_error(PosError(self._("{name} is not a ticket article.").format(name=article.name)))
+            self.refuse(self._("{name} is not a ticket article.").format(name=article.name))
             return
         dialog = repeat_dialog(self.lang, article.repeat, limit_json(article.repeat, article.repeat_limit))
         dialog.fields.append(
@@ -362,13 +353,13 @@ class AdminScreen(BackOfficeScreen):
         )
         self.app.push_screen(dialog, lambda answers: self._repeat(article, answers))
 
-    def _repeat(self, article: Article, answers: dict[str, Any] | None) -> None:
+    def _repeat(self, article: ArticleView, answers: dict[str, Any] | None) -> None:
         if answers is None:
             return
         try:
             kind, limit = parse_repeat(str(answers["repeat"]), str(answers["limit"]) or None)
         except ValueError as exc:
-            self.show_error(PosError(str(exc)))
+            self.refuse(str(exc))
             return
         codes = split_list(str(answers.get("codes", "")).replace(" ", ","))
         selection = Selection(codes=codes) if codes else Selection(article=f"#{article.id}")
@@ -408,7 +399,7 @@ class AdminScreen(BackOfficeScreen):
     # --- promo codes ------------------------------------------------------------------------------------
 
     def reload_promos(self, _result: object = None) -> None:
-        self.call_service(list_promos, self.rt, done=self.show_promos, group="promos")
+        self.call_service(list_promos, self.rt, self.actor, done=self.show_promos, group="promos")
 
     def show_promos(self, promos: list[dict[str, Any]]) -> None:
         _ = self._
@@ -476,21 +467,21 @@ class AdminScreen(BackOfficeScreen):
         dialog = FormDialog(self._("Generate promo codes"), self.promo_fields(batch=True), ok=N_("Generate"))
         self.app.push_screen(dialog, self._generate_promos)
 
-    def promo_options(self, answers: dict[str, Any]) -> dict[str, Any]:
-        """The keyword arguments of add_promo/generate_promos; ValueError with one sentence when wrong."""
+    def promo_options(self, answers: dict[str, Any]) -> PromoDefinition:
+        """What the dialog describes, for add_promo/generate_promos; ValueError with one sentence when wrong."""
         zone = self.rt.config.venue.zone
         uses = str(answers["uses"]).strip() or "1"
         if not 1 <= (ascii_whole(uses) or 0) <= MAX_COUNT:
             raise ValueError(self._("Uses must be a whole number of at least 1."))
-        return {
-            "amount_cents": parse_amount(answers["amount"]) if answers["amount"] else None,
-            "percent_bp": parse_rate(answers["percent"]) if answers["percent"] else None,
-            "uses": int(uses),
-            "unlocks": split_list(answers["unlocks"]),
-            "applies_to": split_list(answers["applies"]),
-            "valid_from": parse_time(answers["valid_from"], zone) if answers["valid_from"] else None,
-            "valid_until": parse_time(answers["valid_until"], zone) if answers["valid_until"] else None,
-        }
+        return PromoDefinition(
+            amount_cents=parse_amount(answers["amount"]) if answers["amount"] else None,
+            percent_bp=parse_rate(answers["percent"]) if answers["percent"] else None,
+            uses=int(uses),
+            unlocks=split_list(answers["unlocks"]),
+            applies_to=split_list(answers["applies"]),
+            valid_from=parse_time(answers["valid_from"], zone) if answers["valid_from"] else None,
+            valid_until=parse_time(answers["valid_until"], zone) if answers["valid_until"] else None,
+        )
 
     def _add_promo(self, answers: dict[str, Any] | None) -> None:
         if answers is None:
@@ -498,9 +489,11 @@ class AdminScreen(BackOfficeScreen):
         try:
             options = self.promo_options(answers)
         except ValueError as exc:
-            self.show_error(PosError(str(exc)))
+            self.refuse(str(exc))
             return
-        self.call_service(add_promo, self.rt, str(answers["code"]), **options, done=self._promos_added)
+        self.call_service(
+            add_promo, self.rt, self.actor, str(answers["code"]), options, done=self._promos_added
+        )
 
     def _generate_promos(self, answers: dict[str, Any] | None) -> None:
         if answers is None:
@@ -509,10 +502,16 @@ class AdminScreen(BackOfficeScreen):
             options = self.promo_options(answers)
             count = parse_count(str(answers["count"]), self._("Count"), minimum=1, maximum=100_000)
         except ValueError as exc:
-            self.show_error(PosError(str(exc)))
+            self.refuse(str(exc))
             return
         self.call_service(
-            generate_promos, self.rt, count, prefix=str(answers["prefix"]), **options, done=self._promos_added
+            generate_promos,
+            self.rt,
+            self.actor,
+            count,
+            options,
+            prefix=str(answers["prefix"]),
+            done=self._promos_added,
         )
 
     def _promos_added(self, added: dict[str, Any] | list[dict[str, Any]]) -> None:
@@ -537,32 +536,33 @@ class AdminScreen(BackOfficeScreen):
             event.stop()
             self.action_export()
 
-    def export_options(self) -> dict[str, Any]:
+    def export_options(self) -> AttendanceOptions:
         fmt = str(self.query_one("#export-format", Select).value)
-        options: dict[str, Any] = {
-            "fmt": fmt,
-            "precision": str(self.query_one("#export-precision", Select).value),
-            "count": self.query_one("#export-count", Checkbox).value,
-            "exclude_no_shows": self.query_one("#export-no-shows", Checkbox).value,
-            "excel": self.query_one("#export-excel", Checkbox).value and fmt == "csv",
-            "articles": split_list(self.query_one("#export-articles", Input).value),
-        }
+        days = {}
         for key, widget in (("date_from", "#export-from"), ("date_to", "#export-to")):
             text = self.query_one(widget, Input).value.strip()
-            options[key] = parse_date(text) if text else None
-        return options
+            days[key] = parse_date(text) if text else None
+        return AttendanceOptions(
+            fmt=fmt,
+            precision=str(self.query_one("#export-precision", Select).value),
+            count=self.query_one("#export-count", Checkbox).value,
+            exclude_no_shows=self.query_one("#export-no-shows", Checkbox).value,
+            excel=self.query_one("#export-excel", Checkbox).value and fmt == "csv",
+            articles=split_list(self.query_one("#export-articles", Input).value),
+            **days,
+        )
 
     def action_export(self) -> None:
         if self.exporting:
             return
         path = self.query_one("#export-path", Input).value.strip()
         if not path:
-            self.show_error(PosError(self._("Enter the file to write the list to.")))
+            self.refuse(self._("Enter the file to write the list to."))
             return
         try:
             options = self.export_options()
         except ValueError as exc:
-            self.show_error(PosError(str(exc)))
+            self.refuse(str(exc))
             return
         self.exporting = True
         self.written = None
@@ -575,11 +575,12 @@ class AdminScreen(BackOfficeScreen):
             self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
 
         self.call_service(
-            export_to_file,
+            export_attendance_file,
             self.rt,
+            self.actor,
             path,
+            options,
             progress=progress,
-            **options,
             done=lambda written: self._exported(path, written),
             failed=self._export_failed,
             group="export",
@@ -621,14 +622,19 @@ class AdminScreen(BackOfficeScreen):
         try:
             first, last = self.report_days()
         except ValueError as exc:
-            self.show_error(PosError(str(exc)))
+            self.refuse(str(exc))
             return
-        venue = self.rt.config.venue
-        start = business_day_bounds(first, venue.zone, venue.day_start_minutes)[0] if first else None
-        end = business_day_bounds(last, venue.zone, venue.day_start_minutes)[1] if last else None
-        self.call_service(sales_report, self.rt, start=start, end=end, done=self.show_sales, group="sales")
         self.call_service(
-            door_report, self.rt, date_from=first, date_to=last, done=self.show_door, group="door"
+            sales_report,
+            self.rt,
+            self.actor,
+            date_from=first,
+            date_to=last,
+            done=self.show_sales,
+            group="sales",
+        )
+        self.call_service(
+            door_report, self.rt, self.actor, date_from=first, date_to=last, done=self.show_door, group="door"
         )
 
     def show_sales(self, report: dict[str, Any]) -> None:
@@ -644,7 +650,7 @@ class AdminScreen(BackOfficeScreen):
             table.add_row(row["group"], str(row["units"]), money(row["total_cents"]))
         table.add_section()
         for row in report["by_payment"]:
-            method = payment_words(self.lang, row["method"])
+            method = tender_name(self.lang, row["method"])
             orders = self.lang.ngettext("{method} ({n} order)", "{method} ({n} orders)", row["orders"])
             table.add_row(orders.format(method=method, n=row["orders"]), "", money(row["total_cents"]))
         table.add_section()

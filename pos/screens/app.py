@@ -1,4 +1,4 @@
-"""The cashier app: login, shift, sale and payment. Screens call services in pos/db; nothing here talks SQL.
+"""The cashier app: login, shift, sale and payment. Screens call use cases in pos/services; nothing here talks SQL.
 
 Screen flow: Login -> (open shift | resume own shift | an admin closes another's shift) -> Sale <-> Payment;
 Sale -> close shift (Z report) -> Login. More sections (door, orders, admin) plug into SECTIONS with the roles
@@ -21,8 +21,9 @@ from pos.runtime import Runtime
 from pos.screens.scanner import KeyboardWedge, is_scannable
 
 if TYPE_CHECKING:
-    from pos.db.models import Article, Operator, Shift
+    from pos.services.articles import ArticleView
     from pos.services.base import Actor
+    from pos.services.till import ShiftView
 
 
 def _sale_screen() -> Screen[object]:
@@ -73,10 +74,10 @@ class PosApp(App[None]):
         super().__init__()
         self.rt = rt
         self.lang = venue_language(rt.config.venue)
-        self.operator: Operator | None = None
-        self.shift: Shift | None = None
+        self.operator: Actor | None = None
+        self.shift: ShiftView | None = None
         self.wedge = KeyboardWedge(rt.config.scanner.burst_ms)
-        self.prefetched_articles: list[Article] | None = None  # for the first sale screen's first paint
+        self.prefetched_articles: list[ArticleView] | None = None  # for the first sale screen's first paint
         self._release_timer: Timer | None = None
 
     def on_mount(self) -> None:
@@ -90,7 +91,7 @@ class PosApp(App[None]):
         self.run_worker(self._preload, thread=True, exit_on_error=False, group="preload")
         if self.rt.config.smtp.host:
             # Ticket mails that failed (SMTP outage) are retried in the background while the till runs.
-            from pos.db.mail import start_sender
+            from pos.services.delivery import start_sender
 
             self._mail_stop = start_sender(self.rt)[1]
 
@@ -112,13 +113,13 @@ class PosApp(App[None]):
             stop.set()
 
     def _preload(self) -> None:
-        """While the cashier types the PIN: load the database layer and the sale screen, fetch the articles."""
-        import pos.db.operators
-        import pos.db.shifts
-        import pos.screens.sale  # noqa: F401
-        from pos.db.till import load_articles
+        """While the cashier types the PIN: load the services and the sale screen, fetch the articles."""
+        import pos.screens.sale
+        import pos.services.till  # noqa: F401
+        from pos.services.articles import list_articles
+        from pos.services.base import system_actor
 
-        self.prefetched_articles = load_articles(self.rt)
+        self.prefetched_articles = list_articles(self.rt, system_actor(self.rt))
 
     # --- who is working ---------------------------------------------------------------------------------
 
@@ -131,7 +132,7 @@ class PosApp(App[None]):
         self.sub_title = self.rt.terminal
         self._replace_screens(LoginScreen(message))
 
-    def start_selling(self, operator: Operator, shift: Shift) -> None:
+    def start_selling(self, operator: Actor, shift: ShiftView) -> None:
         self.operator = operator
         self.shift = shift
         self.rt.operator = operator.name
@@ -141,11 +142,8 @@ class PosApp(App[None]):
     @property
     def actor(self) -> Actor:
         """The logged-in operator as the services see them (role checked there too)."""
-        from pos.domain.roles import Role
-        from pos.services.base import Actor
-
         assert self.operator is not None, "nobody is logged in"
-        return Actor(self.operator.name, Role(self.operator.role), self.operator.id)
+        return self.operator
 
     def may_open(self, section: str) -> bool:
         roles, _factory = SECTIONS[section]

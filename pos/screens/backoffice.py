@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
-from pos.i18n import N_, Language
+from pos.i18n import N_
 from pos.screens.base import PosModal, PosScreen, footer
 
 DIALOG_CSS = """
@@ -72,16 +72,6 @@ class BackOffice:
 
 class BackOfficeScreen(BackOffice, PosScreen):
     pass
-
-
-def print_problem(lang: Language, outcome: Any) -> str | None:
-    """What went wrong in a reprint (a PrintOutcome), for the screen; None when all printed."""
-    if outcome.failed:
-        reason = outcome.failed[0][1].rstrip(".")
-        return lang._("Not printed ({reason}); F8 tries again.").format(reason=reason)
-    if outcome.stuck:
-        return lang._("A print job was interrupted while printing; check the printer, then reprint.")
-    return None
 
 
 def reset_table(table: DataTable[Any], columns: Sequence[tuple[str, str]]) -> None:

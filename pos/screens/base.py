@@ -1,7 +1,9 @@
-"""What every screen of the cashier app shares: the language, the runtime, and service calls off the event loop.
+"""What every screen of the cashier app shares: the language, the acting operator, service calls off the event
+loop, and the message line.
 
-Screens never talk SQL: they call services in pos/db, always through `call_service`, which runs the call in a
-thread so the screen keeps painting and taking keys while the database or the printer works.
+Screens never talk SQL: they call use cases in pos/services, always through `call_service`, which runs the call
+in a thread so the screen keeps painting and taking keys while the database or the printer works. Errors a
+service raises are shown in the venue language (`PosError.in_language`).
 """
 
 from __future__ import annotations
@@ -12,20 +14,21 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rich.text import Text
 from textual.binding import ActiveBinding
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
 from textual.worker import Worker
 
 from pos.errors import PosError
-from pos.i18n import N_, Language
+from pos.i18n import Language
 from pos.runtime import Runtime
 
 if TYPE_CHECKING:
     from pos.screens.app import PosApp
+    from pos.services.base import Actor
 
 T = TypeVar("T")
-PAYMENT_NAMES = {"cash": N_("Cash"), "card": N_("Card"), "free": N_("Free")}
 log = logging.getLogger("pos.screens")
 
 
@@ -41,6 +44,10 @@ class Services:
     @property
     def rt(self) -> Runtime:
         return self.app.rt
+
+    @property
+    def actor(self) -> Actor:
+        return self.app.actor
 
     def _(self, message: str) -> str:
         return self.app.lang._(message)
@@ -79,14 +86,18 @@ class Services:
             except Exception as exc:  # noqa: BLE001 - the cashier gets a sentence, the log gets the details
                 log.exception("service %s failed", getattr(service, "__name__", service))
                 if self.is_attached:  # type: ignore[attr-defined]
-                    self.show_error(PosError(f"{type(exc).__name__}: {exc}"))
+                    self.show_error(
+                        PosError("Unexpected error: {error}", error=f"{type(exc).__name__}: {exc}")
+                    )
                 return
             if self.is_attached:  # type: ignore[attr-defined]
                 try:
                     done(result)
                 except Exception as exc:  # noqa: BLE001 - a screen bug must show, not vanish in the worker
                     log.exception("showing the result of %s failed", getattr(service, "__name__", service))
-                    self.show_error(PosError(f"{type(exc).__name__}: {exc}"))
+                    self.show_error(
+                        PosError("Unexpected error: {error}", error=f"{type(exc).__name__}: {exc}")
+                    )
 
         return self.run_worker(run, group=group, exclusive=exclusive, exit_on_error=False)  # type: ignore[attr-defined,no-any-return]
 
@@ -102,9 +113,30 @@ class Services:
         else:
             focused.call_later(callback)
 
-    def show_error(self, error: PosError) -> None:
+    # --- the message line (a Static with id "message"; a screen without one gets a notification) -----------
+
+    def say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
+        """Show `text` on the screen's message line; the next action's message replaces it."""
+        found = self.query("#message")  # type: ignore[attr-defined]
+        if not found:
+            if text:
+                self.app.notify(text, severity="error" if error else "information", timeout=6)
+            return
+        message = found.first()
+        one_line = getattr(self, "ONE_LINE_MESSAGES", False)
+        message.update(Text(text, overflow="ellipsis", no_wrap=one_line) if text else "")
+        message.set_class(error, "error")
+        message.set_class(ok, "ok")
+
+    def refuse(self, text: str) -> bool:
+        """An error on the message line, with the bell; returns False so `return self.refuse(...)` reads well."""
         self.app.bell()
-        self.app.notify(str(error), severity="error", timeout=6)
+        self.say(text, error=True)
+        return False
+
+    def show_error(self, error: PosError) -> None:
+        """A service's refusal in the venue language."""
+        self.refuse(error.in_language(self.lang))
 
 
 def footer() -> Footer:

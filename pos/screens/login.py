@@ -9,23 +9,20 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.widgets import Header, Input, Label, Static
 
-from pos.errors import PosError, Refused
+from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.base import PosScreen, footer
 
-if TYPE_CHECKING:  # the database layer loads in the background while the login screen is up (see PosApp)
-    from pos.db.models import Operator
-    from pos.db.shifts import LoginShift
+if TYPE_CHECKING:  # the services load in the background while the login screen is up (see PosApp)
     from pos.runtime import Runtime
+    from pos.services.till import Login
 
 
-def log_in(rt: Runtime, name: str, pin: str) -> tuple[Operator, LoginShift]:
+def log_in(rt: Runtime, name: str, pin: str) -> Login:
     """The operator and what their login finds on this terminal; runs in a worker (the imports too)."""
-    from pos.db.operators import login
-    from pos.db.shifts import shift_for_login
+    from pos.services.till import log_in as check
 
-    operator = login(rt, name, pin)
-    return operator, shift_for_login(rt, operator)
+    return check(rt, name, pin)
 
 
 class LoginScreen(PosScreen):
@@ -83,21 +80,12 @@ class LoginScreen(PosScreen):
         pin = self.query_one("#pin", Input)
         pin.value = ""
         pin.focus()
-        self.app.bell()
-        from pos.db.operators import NoOperators  # loaded by now: the login ran
+        self.show_error(error)
 
-        if isinstance(error, NoOperators):
-            text = self._("No operator exists yet; add one with `pos operator add NAME --role admin`.")
-        elif isinstance(error, Refused):
-            text = self._("Wrong name or PIN.")
-        else:
-            text = str(error)
-        self.say(text, error=True)
-
-    def _logged_in(self, result: tuple[Operator, LoginShift]) -> None:
+    def _logged_in(self, login: Login) -> None:
         from pos.screens.shift import ShiftCloseScreen, ShiftOpenScreen
 
-        operator, found = result
+        operator, found = login.actor, login.shift
         self.busy = False
         if found.state == "own" and found.shift is not None:
             self.app.start_selling(operator, found.shift)
@@ -113,8 +101,3 @@ class LoginScreen(PosScreen):
                 ).format(name=found.operator),
                 error=True,
             )
-
-    def say(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.set_class(error, "error")

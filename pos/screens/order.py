@@ -12,11 +12,10 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from pos.db.till import PrintReport, reprint_order
-from pos.errors import PosError
 from pos.i18n import N_
-from pos.screens.base import PAYMENT_NAMES, PosModal, footer
-from pos.screens.printing import describe_print
+from pos.screens.base import PosModal, footer
+from pos.services.orders import Reprint, cancel_order, reprint
+from pos.wording import print_result, tender_name
 
 
 class OrderScreen(PosModal):
@@ -68,7 +67,7 @@ class OrderScreen(PosModal):
             Text(_("Total"), style="bold"), Text(self.lang.money(order["total_cents"]), style="bold")
         )
         payment = order["payment"]
-        table.add_row(_("Payment"), _(PAYMENT_NAMES.get(payment["method"], payment["method"])))
+        table.add_row(_("Payment"), tender_name(self.lang, payment["method"]))
         if order.get("customer"):
             customer = order["customer"]
             table.add_row(
@@ -81,25 +80,18 @@ class OrderScreen(PosModal):
 
     def action_reprint(self) -> None:
         self.say(self._("Printing ..."))
-        self.call_service(reprint_order, self.rt, self.order["id"], done=self._printed, group="print")
+        self.call_service(reprint, self.rt, self.actor, self.order["id"], done=self._printed, group="print")
 
-    def _printed(self, report: PrintReport) -> None:
-        self.say(describe_print(report, self.lang), error=not report.ok)
+    def _printed(self, done: Reprint) -> None:
+        self.say(print_result(self.lang, done.outcome), error=not done.outcome.ok)
 
     def action_cancel_order(self) -> None:
-        from pos.db.sales import cancel_order, get_order
-
         if not self.confirming:
             self.confirming = True
             self.say(self._("Cancel this order? Press Ctrl+D again to confirm."), error=True)
             return
         self.confirming = False
-
-        def cancel_and_read(order_id: int) -> dict[str, Any]:
-            cancel_order(self.rt, order_id)
-            return get_order(self.rt, order_id)
-
-        self.call_service(cancel_and_read, self.order["id"], done=self._order_cancelled)
+        self.call_service(cancel_order, self.rt, self.actor, self.order["id"], done=self._order_cancelled)
 
     def _order_cancelled(self, order: dict[str, Any]) -> None:
         self.order = order
@@ -107,12 +99,3 @@ class OrderScreen(PosModal):
         self.show_order()
         self.refresh_bindings()
         self.say(self._("Order cancelled; its tickets are void."))
-
-    def say(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.set_class(error, "error")
-
-    def show_error(self, error: PosError) -> None:
-        self.app.bell()
-        self.say(str(error), error=True)

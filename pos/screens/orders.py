@@ -15,13 +15,20 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Input, Static
 
-from pos.db.backoffice import OrderHit, find_orders, reprint, resend
-from pos.db.sales import cancel_order, get_order
-from pos.errors import PosError
 from pos.i18n import N_
-from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, print_problem, reset_table
+from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, reset_table
 from pos.screens.base import footer
-from pos.screens.ticket_detail import payment_words
+from pos.services.orders import (
+    OrderHit,
+    Reprint,
+    Resend,
+    cancel_order,
+    find_orders,
+    reprint,
+    resend,
+    show_order,
+)
+from pos.wording import print_result, resend_result, tender_name
 
 
 class OrdersScreen(BackOfficeScreen):
@@ -133,7 +140,7 @@ class OrdersScreen(BackOfficeScreen):
     def search(self, text: str) -> None:
         self.query_text = text.strip()
         if self.query_text:
-            self.call_service(find_orders, self.rt, self.query_text, done=self.show_hits)
+            self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self.show_hits)
 
     def show_hits_header(self) -> DataTable[Any]:
         _ = self._
@@ -190,11 +197,13 @@ class OrdersScreen(BackOfficeScreen):
             self.action_ticket()
 
     def load_order(self, order_id: int) -> None:
-        self.call_service(get_order, self.rt, order_id, done=self.show_order, group="order", exclusive=True)
+        self.call_service(
+            show_order, self.rt, self.actor, order_id, done=self.show_order, group="order", exclusive=True
+        )
 
     def reload(self) -> None:
         if self.query_text:
-            self.call_service(find_orders, self.rt, self.query_text, done=self._refreshed)
+            self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self._refreshed)
 
     def _refreshed(self, hits: list[OrderHit]) -> None:
         order_id = self.order["id"] if self.order else None
@@ -238,7 +247,7 @@ class OrdersScreen(BackOfficeScreen):
         header.append(f" · {lang.datetime(created)} · ")
         header.append_text(self.status_text(order["status"]))
         header.append(
-            f" · {lang.money(order['total_cents'])} · {payment_words(lang, order['payment']['method'])}"
+            f" · {lang.money(order['total_cents'])} · {tender_name(lang, order['payment']['method'])}"
         )
         customer = order.get("customer")
         if customer:
@@ -269,15 +278,6 @@ class OrdersScreen(BackOfficeScreen):
             return str(code) if code else None
         return None
 
-    def say(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.set_class(error, "error")
-
-    def show_error(self, error: PosError) -> None:
-        self.app.bell()
-        self.say(str(error), error=True)
-
     # --- actions ----------------------------------------------------------------------------------------
 
     def action_cancel_order(self) -> None:
@@ -294,12 +294,12 @@ class OrdersScreen(BackOfficeScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.call_service(cancel_order, self.rt, order_id, done=self._cancelled)
+                self.call_service(cancel_order, self.rt, self.actor, order_id, done=self._cancelled)
 
         self.app.push_screen(ConfirmDialog(question, yes=N_("Cancel order"), no=N_("Keep it")), answered)
 
-    def _cancelled(self, order: Any) -> None:
-        self.say(self._("Order #{id} cancelled.").format(id=order.id))
+    def _cancelled(self, order: dict[str, Any]) -> None:
+        self.say(self._("Order #{id} cancelled.").format(id=order["id"]))
         self.reload()
 
     def action_ticket(self) -> None:
@@ -315,27 +315,20 @@ class OrdersScreen(BackOfficeScreen):
         if self.order is None:
             return
         self.say(self._("Printing ..."))
-        self.call_service(reprint, self.rt, self.order["id"], done=self._printed)
+        self.call_service(reprint, self.rt, self.actor, self.order["id"], done=self._printed)
 
-    def _printed(self, outcome: Any) -> None:
-        problem = print_problem(self.lang, outcome)
-        if problem:
-            self.show_error(PosError(problem))
+    def _printed(self, done: Reprint) -> None:
+        if done.outcome.ok and not done.outcome.stuck:
+            self.say(self._("Order reprinted."), ok=True)
         else:
-            self.say(self._("Order reprinted."))
+            self.refuse(print_result(self.lang, done.outcome))
 
     def action_resend(self) -> None:
         if self.order is None:
             return
-        self.call_service(resend, self.rt, self.order["id"], done=self._resent)
+        self.call_service(resend, self.rt, self.actor, self.order["id"], done=self._resent)
 
-    def _resent(self, result: tuple[list[int], Any]) -> None:
-        queued, outcome = result
-        if not queued:
-            self.show_error(PosError(self._("This order has no e-mail address to send to.")))
-        elif outcome is None:
-            self.say(self._("{n} mails queued; they go out when mail is set up.").format(n=len(queued)))
-        elif outcome.failed:
-            self.show_error(PosError(outcome.failed[0][1]))
-        else:
-            self.say(self._("{n} mails sent.").format(n=len(outcome.sent)))
+    def _resent(self, done: Resend) -> None:
+        self.say(
+            resend_result(self.lang, done), error=not done.queued or bool(done.sent and done.sent.failed)
+        )

@@ -15,19 +15,21 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Digits, Header, Input, Label, Static
 
-from pos.db.models import Article
-from pos.db.sales import Quote, SaleRequest, SaleResult, quote, sell
-from pos.db.till import PrintReport, print_order, retry_print
+from pos.domain.customer import guest
 from pos.domain.money import parse_amount
+from pos.domain.order import settle
 from pos.errors import PosError
 from pos.i18n import N_
-from pos.screens.base import PAYMENT_NAMES, PosModal, PosScreen, footer
-from pos.screens.printing import describe_print
+from pos.screens.base import PosModal, PosScreen, footer
 from pos.screens.sale import Cart
 from pos.screens.widgets import fit
+from pos.services.checkout import Quote, SaleRequest, SaleResult, quote, sell
+from pos.services.delivery import PrintOutcome, print_order, retry_print, send_pending
+from pos.wording import print_result, tender_name
 
 if TYPE_CHECKING:
-    from pos.db.mail import SendOutcome
+    from pos.services.articles import ArticleView
+    from pos.services.delivery import SendOutcome
 
 
 class CodeTable(DataTable[str]):
@@ -81,7 +83,7 @@ class PaymentScreen(PosScreen):
         Binding("enter", "new_sale", N_("New sale"), key_display="⏎"),
     ]
 
-    def __init__(self, cart: Cart, articles: dict[int, Article]) -> None:
+    def __init__(self, cart: Cart, articles: dict[int, ArticleView]) -> None:
         super().__init__()
         self.cart = cart
         self.articles = articles
@@ -90,6 +92,9 @@ class PaymentScreen(PosScreen):
         self.busy = False
         self.result: SaleResult | None = None
         self.print_retry: tuple[int, ...] = ()
+        # A cart link that names its customer takes no other: what it gives is shown and cannot be changed.
+        self.link_name = bool(cart.link and cart.customer_name)
+        self.link_email = bool(cart.link and cart.customer_email)
 
     # --- layout -----------------------------------------------------------------------------------------
 
@@ -108,10 +113,20 @@ class PaymentScreen(PosScreen):
                     yield CodeTable(id="codes", cursor_type="row", show_header=False)
                     with Horizontal(classes="field"):
                         yield Label(_("Name F4"))
-                        yield Input(id="name", value=self.cart.customer_name or "", compact=True)
+                        yield Input(
+                            id="name",
+                            value=self.cart.customer_name or "",
+                            compact=True,
+                            disabled=self.link_name,
+                        )
                     with Horizontal(classes="field"):
                         yield Label(_("E-mail"))
-                        yield Input(id="email", value=self.cart.customer_email or "", compact=True)
+                        yield Input(
+                            id="email",
+                            value=self.cart.customer_email or "",
+                            compact=True,
+                            disabled=self.link_email,
+                        )
                     with Horizontal(classes="field"):
                         yield Label(_("Given F3"))
                         yield Input(
@@ -160,6 +175,7 @@ class PaymentScreen(PosScreen):
         self.call_service(
             quote,
             self.rt,
+            self.actor,
             self.request(guest_name=None, guest_email=None),
             done=lambda result: self._quoted(result, added),
             failed=lambda error: self._quote_refused(error, added),
@@ -171,7 +187,7 @@ class PaymentScreen(PosScreen):
         if added is not None and added in self.codes:
             self.codes.remove(added)
             self.show_codes()
-        self.refuse(str(error))
+        self.show_error(error)
         if added is not None:
             self.requote()
 
@@ -300,11 +316,13 @@ class PaymentScreen(PosScreen):
         except ValueError:
             self.refuse(self._("Enter an amount such as 50,00."))
             return
-        if given is not None and given < self.quote.total_cents:
-            self.refuse(self._("Cash given is less than the total."))
-            return
         if self.quote.total_cents == 0:
             given = None
+        try:
+            settle(self.quote.total_cents, "cash", given)
+        except PosError as error:
+            self.show_error(error)
+            return
         self.complete(self.request(payment="cash", given_cents=given))
 
     def action_card(self) -> None:
@@ -321,31 +339,32 @@ class PaymentScreen(PosScreen):
             self.complete(self.request(payment="card"))
 
     def complete(self, request: SaleRequest) -> None:
-        if request.guest_email and not request.guest_name:
-            self.refuse(self._("Enter the customer's name for the e-mail."))
+        try:
+            guest(request.guest_name, request.guest_email)
+        except PosError as error:
+            self.show_error(error)
             self.action_focus_name()
             return
         self.busy = True
         self.say(self._("Saving the order ..."))
-        self.call_service(sell, self.rt, request, done=self._sold, failed=self._sale_refused)
+        self.call_service(sell, self.rt, self.actor, request, done=self._sold, failed=self._sale_refused)
 
     def _sale_refused(self, error: PosError) -> None:
         self.busy = False
-        self.refuse(str(error))
+        self.show_error(error)
         self.requote()
 
     def _sold(self, result: SaleResult) -> None:
         self.busy = False
         self.result = result
-        assert result.order.id is not None
         self.set_focus(None)
         payment = result.payment
-        method = self._(PAYMENT_NAMES[payment.method])
+        method = tender_name(self.lang, payment.method)
         text = Text()
-        text.append(self._("Order {id} paid").format(id=result.order.id) + "\n", "bold")
+        text.append(self._("Order {id} paid").format(id=result.order_id) + "\n", "bold")
         text.append(f"{method}  {self.lang.money(payment.given_cents)}\n")
         if result.mail_ids:
-            email = result.order.guest_email or self.cart.customer_email or ""
+            email = result.customer_email or ""
             text.append(
                 self._("Tickets will be e-mailed to {email} (F7: send now).").format(email=email) + "\n"
             )
@@ -359,29 +378,31 @@ class PaymentScreen(PosScreen):
         self.query_one("#change", Static).update("")
         self.refresh_bindings()
         self.say(self._("Printing ..."))
-        self.call_service(print_order, self.rt, result.order.id, done=self._printed, group="print")
+        self.call_service(
+            print_order, self.rt, self.actor, result.order_id, done=self._printed, group="print"
+        )
 
-    def _printed(self, report: PrintReport) -> None:
-        self.print_retry = report.retry_job_ids
-        if report.ok:
+    def _printed(self, outcome: PrintOutcome) -> None:
+        self.print_retry = outcome.retry_job_ids
+        if outcome.ok:
             self.say(self._("Printed. Enter: next sale."), ok=True)
         else:
-            self.refuse(describe_print(report, self.lang))
+            self.refuse(print_result(self.lang, outcome))
         self.refresh_bindings()
 
     def action_retry_print(self) -> None:
         if self.print_retry:
             self.say(self._("Printing ..."))
-            self.call_service(retry_print, self.rt, self.print_retry, done=self._printed, group="print")
+            self.call_service(
+                retry_print, self.rt, self.actor, self.print_retry, done=self._printed, group="print"
+            )
 
     def action_send_mail(self) -> None:
-        from pos.db.mail import send_pending
-
-        if self.result is None or self.result.order.id is None:
+        if self.result is None:
             return
         self.say(self._("Sending e-mail ..."))
         self.call_service(
-            send_pending, self.rt, order_id=self.result.order.id, done=self._mailed, group="mail"
+            send_pending, self.rt, self.actor, order_id=self.result.order_id, done=self._mailed, group="mail"
         )
 
     def _mailed(self, outcome: SendOutcome) -> None:
@@ -402,18 +423,3 @@ class PaymentScreen(PosScreen):
     def action_back(self) -> None:
         if self.result is None and not self.busy:
             self.dismiss(False)
-
-    # --- messages -------------------------------------------------------------------------------------
-
-    def say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.set_class(error, "error")
-        message.set_class(ok, "ok")
-
-    def refuse(self, text: str) -> None:
-        self.app.bell()
-        self.say(text, error=True)
-
-    def show_error(self, error: PosError) -> None:
-        self.refuse(str(error))

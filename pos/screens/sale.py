@@ -18,15 +18,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Header, Input, Static
 
-from pos.db.articles import remaining
-from pos.db.models import Article
-from pos.db.sales import CartLine, Quote, SaleRequest, quote
-from pos.db.till import load_articles, order_of_ticket, unlocked_articles
+from pos.domain.availability import check_available, check_offered, is_offered
 from pos.domain.ticket_code import looks_like_ticket_code
 from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.base import PosScreen, footer
 from pos.screens.widgets import ArticleGrid, Tile, fit
+from pos.services.articles import ArticleView, list_articles
+from pos.services.checkout import CartLine, Quote, SaleRequest, quote, read_cart_link, unlocked_articles
+from pos.services.orders import order_of_ticket
 
 if TYPE_CHECKING:
     from pos.domain.cart_link import CartLink
@@ -47,7 +47,7 @@ class CartEntry:
 class Cart:
     entries: list[CartEntry] = field(default_factory=list)
     unlock_codes: list[str] = field(default_factory=list)
-    link_id: str | None = None
+    link: str | None = None  # the signed cart link this cart came from (its customer and promo win)
     link_promo: str | None = None
     customer_name: str | None = None
     customer_email: str | None = None
@@ -62,7 +62,7 @@ class Cart:
             link_promo=self.link_promo,
             guest_name=self.customer_name,
             guest_email=self.customer_email,
-            cart_link_id=self.link_id,
+            cart_link=self.link,
         )
 
 
@@ -91,6 +91,7 @@ class CartTable(DataTable[str]):
 
 
 class SaleScreen(PosScreen):
+    ONE_LINE_MESSAGES = True
     BINDINGS = [
         # F1-F8: the group bar above the articles shows each group's key, so the footer need not.
         *[Binding(f"f{n}", f"group({n - 1})", show=False) for n in range(1, GROUP_KEYS + 1)],
@@ -106,7 +107,7 @@ class SaleScreen(PosScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.articles: dict[int, Article] = {}
+        self.articles: dict[int, ArticleView] = {}
         self.by_ean: dict[str, int] = {}
         self.groups: list[str] = []
         self.group_index = 0
@@ -161,20 +162,22 @@ class SaleScreen(PosScreen):
     # --- articles ---------------------------------------------------------------------------------------
 
     def reload_articles(self) -> None:
-        self.call_service(load_articles, self.rt, done=self._loaded, group="articles", exclusive=True)
+        self.call_service(
+            list_articles, self.rt, self.actor, done=self._loaded, group="articles", exclusive=True
+        )
 
-    def _loaded(self, articles: list[Article]) -> None:
+    def _loaded(self, articles: list[ArticleView]) -> None:
         first = not self.loaded
-        self.articles = {article.id: article for article in articles if article.id is not None}
-        self.by_ean = {article.ean: article.id for article in articles if article.ean and article.id}
+        self.articles = {article.id: article for article in articles}
+        self.by_ean = {article.ean: article.id for article in articles if article.ean}
         self.loaded = True
         self.show_articles()
         if first:
             self.say("")
             self.run_worker(_preload_payment, thread=True, exit_on_error=False, group="preload")
 
-    def is_offered(self, article: Article) -> bool:
-        return not article.hidden or article.id in self.unlocked
+    def is_offered(self, article: ArticleView) -> bool:
+        return is_offered(article.hidden, article.id, self.unlocked)
 
     def show_articles(self) -> None:
         visible = [a for a in self.articles.values() if self.is_offered(a)]
@@ -190,9 +193,8 @@ class SaleScreen(PosScreen):
         self.query_one("#grid", ArticleGrid).show([self.tile(a) for a in shown])
         self.show_groups(bool(search))
 
-    def tile(self, article: Article) -> Tile:
-        assert article.id is not None
-        left = remaining(article)
+    def tile(self, article: ArticleView) -> Tile:
+        left = article.remaining
         if left is None:
             availability = ""
         elif left == 0:
@@ -267,6 +269,7 @@ class SaleScreen(PosScreen):
         self.call_service(
             unlocked_articles,
             self.rt,
+            self.actor,
             codes,
             self.cart.link_promo,
             done=lambda unlocked: self._unlocked(codes, unlocked),
@@ -297,15 +300,13 @@ class SaleScreen(PosScreen):
         article = self.articles.get(article_id)
         if article is None:
             return False
-        if not self.is_offered(article):
-            return self.refuse(
-                self._("{name} is hidden; enter its unlock code first.").format(name=article.name)
-            )
-        left = remaining(article)
-        if left is not None and self.cart.units(article_id) + quantity > left:
-            if left == 0:
-                return self.refuse(self._("{name} is sold out.").format(name=article.name))
-            return self.refuse(self._("Only {n} of {name} left.").format(n=left, name=article.name))
+        try:
+            check_offered(article.name, article.hidden, article.id, self.unlocked)
+            wanted = self.cart.units(article_id) + quantity
+            check_available(article.name, article.stock_limit, article.sold, wanted)
+        except PosError as error:
+            self.show_error(error)
+            return False
         for entry in self.cart.entries:
             if entry.article_id == article_id and entry.valid_from is None and entry.valid_until is None:
                 entry.quantity += quantity
@@ -322,9 +323,11 @@ class SaleScreen(PosScreen):
         entry = self.cart.entries[row]
         if delta > 0:
             article = self.articles[entry.article_id]
-            left = remaining(article)
-            if left is not None and self.cart.units(entry.article_id) + delta > left:
-                self.refuse(self._("Only {n} of {name} left.").format(n=left, name=article.name))
+            try:
+                wanted = self.cart.units(entry.article_id) + delta
+                check_available(article.name, article.stock_limit, article.sold, wanted)
+            except PosError as error:
+                self.show_error(error)
                 return
         entry.quantity += delta
         if entry.quantity <= 0:
@@ -352,6 +355,7 @@ class SaleScreen(PosScreen):
             self.call_service(
                 quote,
                 self.rt,
+                self.actor,
                 self.cart.request(),
                 done=self._quoted,
                 failed=self._quote_refused,
@@ -364,7 +368,7 @@ class SaleScreen(PosScreen):
         self.show_cart()
 
     def _quote_refused(self, error: PosError) -> None:
-        self.say(str(error), error=True)
+        self.say(error.in_language(self.lang), error=True)
 
     def show_cart(self) -> None:
         table = self.query_one("#cart", CartTable)
@@ -408,7 +412,7 @@ class SaleScreen(PosScreen):
         """A scanner burst, wherever the focus is: ticket code, cart link or article barcode."""
         if looks_like_ticket_code(scanned):
             self.say(self._("Looking up ticket {code} ...").format(code=scanned))
-            self.call_service(order_of_ticket, self.rt, scanned, done=self._show_order)
+            self.call_service(order_of_ticket, self.rt, self.actor, scanned, done=self._show_order)
             return True
         base = self.rt.config.cart_links.base_url
         if scanned.startswith((base, "pos://cart")):
@@ -426,11 +430,11 @@ class SaleScreen(PosScreen):
         self.app.push_screen(OrderScreen(order), callback=lambda _changed: self.reload_articles())
 
     def open_cart_link(self, url: str) -> None:
-        from pos.db.cart_links import read_cart_link
+        self.call_service(
+            read_cart_link, self.rt, self.actor, url, done=lambda link: self._link_opened(url, link)
+        )
 
-        self.call_service(read_cart_link, self.rt, url, done=self._link_opened)
-
-    def _link_opened(self, link: CartLink) -> None:
+    def _link_opened(self, url: str, link: CartLink) -> None:
         by_name = {article.name: article.id for article in self.articles.values()}
         entries = []
         for line in link.lines:
@@ -443,7 +447,7 @@ class SaleScreen(PosScreen):
             entries.append(CartEntry(article_id, line.quantity, line.valid_from, line.valid_until))
         self.cart = Cart(
             entries=entries,
-            link_id=link.id,
+            link=url,
             link_promo=link.promo,
             customer_name=link.customer_name,
             customer_email=link.customer_email,
@@ -481,19 +485,3 @@ class SaleScreen(PosScreen):
             self.refuse(self._("Finish or clear the cart first."))
         else:
             self.app.show_login()
-
-    # --- messages -----------------------------------------------------------------------------------------
-
-    def say(self, text: str, *, error: bool = False, ok: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.update(Text(text, overflow="ellipsis", no_wrap=True))
-        message.set_class(error, "error")
-        message.set_class(ok, "ok")
-
-    def refuse(self, text: str) -> bool:
-        self.app.bell()
-        self.say(text, error=True)
-        return False
-
-    def show_error(self, error: PosError) -> None:
-        self.refuse(str(error))

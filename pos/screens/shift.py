@@ -8,14 +8,13 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical, VerticalScroll
 from textual.widgets import Header, Input, Label, Static
 
-from pos.db.models import Operator, Shift
-from pos.db.shifts import ZReport, close_shift, open_shift, z_report
-from pos.db.till import PrintReport
 from pos.domain.money import parse_amount
-from pos.errors import PosError
 from pos.i18n import N_, Language
-from pos.screens.base import PAYMENT_NAMES, PosScreen, footer
-from pos.screens.printing import describe_print
+from pos.screens.base import PosScreen, footer
+from pos.services.base import Actor
+from pos.services.delivery import PrintOutcome, retry_print
+from pos.services.till import ShiftView, ZReport, close_shift, open_shift, print_z_report, z_report
+from pos.wording import print_result, tender_name
 
 
 def report_table(report: ZReport, lang: Language) -> Table:
@@ -34,9 +33,7 @@ def report_table(report: ZReport, lang: Language) -> Table:
         table.add_row(_("Closed"), lang.datetime(report.closed_at), "")
     heading(_("Sales by payment method"))
     for row in report.by_payment:
-        table.add_row(
-            "  " + _(PAYMENT_NAMES.get(row.name, row.name)), str(row.count), lang.money(row.total_cents)
-        )
+        table.add_row("  " + tender_name(lang, row.name), str(row.count), lang.money(row.total_cents))
     table.add_row(_("Total"), str(report.orders), lang.money(report.sales_cents))
     heading(_("Sales by article group"))
     for row in report.by_group:
@@ -69,15 +66,6 @@ class AmountScreen(PosScreen):
             field.focus()
             return None
 
-    def say(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.set_class(error, "error")
-
-    def show_error(self, error: PosError) -> None:
-        self.app.bell()
-        self.say(str(error), error=True)
-
 
 class ShiftOpenScreen(AmountScreen):
     BINDINGS = [
@@ -85,7 +73,7 @@ class ShiftOpenScreen(AmountScreen):
         Binding("escape", "app.show_login", N_("Logout"), key_display="Esc"),
     ]
 
-    def __init__(self, operator: Operator) -> None:
+    def __init__(self, operator: Actor) -> None:
         super().__init__()
         self.operator = operator
 
@@ -128,7 +116,7 @@ class ShiftCloseScreen(AmountScreen):
         Binding("escape", "back", N_("Back"), key_display="Esc"),
     ]
 
-    def __init__(self, operator: Operator, shift: Shift, *, owner: str = "") -> None:
+    def __init__(self, operator: Actor, shift: ShiftView, *, owner: str = "") -> None:
         super().__init__()
         self.operator = operator
         self.shift = shift
@@ -154,7 +142,7 @@ class ShiftCloseScreen(AmountScreen):
 
     def on_mount(self) -> None:
         self.query_one("#amount", Input).focus()
-        self.call_service(z_report, self.rt, self.shift.id, done=self._show_report)
+        self.call_service(z_report, self.rt, self.operator, self.shift.id, done=self._show_report)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "print_report":
@@ -176,7 +164,9 @@ class ShiftCloseScreen(AmountScreen):
             return
         cents = self.amount()
         if cents is not None:
-            self.call_service(close_shift, self.rt, self.shift.id, cents, done=self._shift_closed)
+            self.call_service(
+                close_shift, self.rt, self.operator, self.shift.id, cents, done=self._shift_closed
+            )
 
     def _shift_closed(self, report: ZReport) -> None:
         self.closed = True
@@ -189,20 +179,20 @@ class ShiftCloseScreen(AmountScreen):
         self.action_print_report()
 
     def action_print_report(self) -> None:
-        from pos.db.till import print_z_report, retry_print
-
         if self.report is None:
             return
         self.say(self._("Printing the Z report ..."))
         if self.print_failed:
-            self.call_service(retry_print, self.rt, self.print_failed, done=self._printed)
+            self.call_service(retry_print, self.rt, self.operator, self.print_failed, done=self._printed)
         else:
-            self.call_service(print_z_report, self.rt, self.report.shift_id, done=self._printed)
+            self.call_service(
+                print_z_report, self.rt, self.operator, self.report.shift_id, done=self._printed
+            )
 
-    def _printed(self, report: PrintReport) -> None:
-        self.print_failed = report.retry_job_ids
-        text = describe_print(report, self.lang)
-        self.say(text if not report.ok else self._("Z report printed. Enter: done."), error=not report.ok)
+    def _printed(self, outcome: PrintOutcome) -> None:
+        self.print_failed = outcome.retry_job_ids
+        text = print_result(self.lang, outcome)
+        self.say(text if not outcome.ok else self._("Z report printed. Enter: done."), error=not outcome.ok)
 
     def action_back(self) -> None:
         if self.closed:

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Header, Input, Static
 
-from pos.db.backoffice import TicketDetail, reprint, resend, ticket_detail
+from pos.db.backoffice import TicketDetail, ticket_detail
 from pos.db.redemption import Selection, protocol_delete, reset, set_repeat
 from pos.domain.repeat import parse_repeat
 from pos.errors import PosError
@@ -27,35 +27,17 @@ from pos.screens.backoffice import (
     ConfirmDialog,
     FormDialog,
     FormField,
-    print_problem,
     reset_table,
 )
 from pos.screens.base import footer
+from pos.services.orders import Reprint, Resend, reprint, resend
+from pos.wording import print_result, repeat_words, resend_result, tender_name
 
 ADMIN_ACTIONS = frozenset({"delete_entry", "reset", "reset_full", "repeat"})
 
 
 def parse_local(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
-
-
-def repeat_words(lang: Language, repeat: str, limit: int | str | None) -> str:
-    """'single entry', 'anytime, unlimited' or 'daily, 9 re-entries (10 entries in all)'."""
-    _ = lang._
-    kinds = {"anytime": _("anytime"), "daily": _("once per day"), "same-day": _("same day only")}
-    if repeat == "none":
-        return _("single entry")
-    if limit == "unlimited" or limit is None:
-        return _("{kind}, unlimited re-entries").format(kind=kinds.get(repeat, repeat))
-    count = int(limit)
-    return _("{kind}, {n} re-entries ({total} entries in all)").format(
-        kind=kinds.get(repeat, repeat), n=count, total=count + 1
-    )
-
-
-def payment_words(lang: Language, method: str) -> str:
-    _ = lang._
-    return {"cash": _("cash"), "card": _("card"), "free": _("free")}.get(method, method)
 
 
 def validity_words(lang: Language, ticket: dict[str, Any]) -> str:
@@ -256,7 +238,7 @@ class TicketDetailScreen(BackOfficeScreen):
         table.add_row(
             _("Order"),
             f"#{order['id']} · {status} · {lang.datetime(created) if created else ''} · "
-            f"{lang.money(order['total_cents'])} · {payment_words(lang, order['payment']['method'])}",
+            f"{lang.money(order['total_cents'])} · {tender_name(lang, order['payment']['method'])}",
         )
         customer = order.get("customer")
         if customer:
@@ -265,15 +247,6 @@ class TicketDetailScreen(BackOfficeScreen):
                 who += " · " + _("born {date}").format(date=lang.date(detail.birthday))
             table.add_row(_("Customer"), who)
         return table
-
-    def say(self, text: str, *, error: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.update(text)
-        message.set_class(error, "error")
-
-    def show_error(self, error: PosError) -> None:
-        self.app.bell()
-        self.say(str(error), error=True)
 
     # --- corrections (admin) ----------------------------------------------------------------------------
 
@@ -342,7 +315,7 @@ class TicketDetailScreen(BackOfficeScreen):
         try:
             kind, limit = parse_repeat(str(answers["repeat"]), str(answers["limit"]) or None)
         except ValueError as exc:
-            self.show_error(PosError(str(exc)))
+            self.refuse(str(exc))
             return
         self.call_service(
             set_repeat,
@@ -366,28 +339,25 @@ class TicketDetailScreen(BackOfficeScreen):
         if self.detail is None:
             return
         self.say(self._("Printing ..."))
-        self.call_service(reprint, self.rt, self.detail.order["id"], [self.code], done=self._printed)
+        self.call_service(
+            reprint, self.rt, self.actor, self.detail.order["id"], [self.code], done=self._printed
+        )
 
-    def _printed(self, outcome: Any) -> None:
-        problem = print_problem(self.lang, outcome)
-        if problem:
-            self.show_error(PosError(problem))
+    def _printed(self, done: Reprint) -> None:
+        if done.outcome.ok and not done.outcome.stuck:
+            self.say(self._("Ticket reprinted."), ok=True)
         else:
-            self.say(self._("Ticket reprinted."))
+            self.refuse(print_result(self.lang, done.outcome))
 
     def action_resend(self) -> None:
         if self.detail is None:
             return
-        self.call_service(resend, self.rt, self.detail.order["id"], done=self._resent)
+        self.call_service(resend, self.rt, self.actor, self.detail.order["id"], done=self._resent)
 
-    def _resent(self, result: tuple[list[int], Any]) -> None:
-        queued, outcome = result
-        if outcome is None:
-            self.say(self._("{n} mails queued; they go out when mail is set up.").format(n=len(queued)))
-        elif outcome.failed:
-            self.show_error(PosError(outcome.failed[0][1]))
-        else:
-            self.say(self._("{n} mails sent.").format(n=len(outcome.sent)))
+    def _resent(self, done: Resend) -> None:
+        self.say(
+            resend_result(self.lang, done), error=not done.queued or bool(done.sent and done.sent.failed)
+        )
 
     def action_order(self) -> None:
         from pos.screens.orders import OrdersScreen

@@ -42,3 +42,8 @@ def cli_actor(rt: Runtime) -> Actor:
     from pos.services.operators import actor_named
 
     return actor_named(rt, rt.config.terminal.operator)
+
+
+def system_actor(rt: Runtime) -> Actor:
+    """The till itself, before anyone logged in (e.g. prefetching the catalog while the PIN is typed)."""
+    return Actor(f"{rt.terminal} (system)", Role.CASHIER)

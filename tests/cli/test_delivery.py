@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from pos.db.articles import add_article
 from pos.db.engine import make_engine
 from pos.domain.cart_link import CartLink, LinkLine, make_link
 from pos.runtime import Runtime
 from tests.conftest import CONFIG_TOML, PosCommand
 from tests.conftest import test_config as make_config
-from tests.db.test_mail import SmtpServer, free_port
+from tests.factories import add_article
+from tests.services.test_mail import SmtpServer, free_port
 
 LINK_SECRET = b"cart-link-secret-0123456789"
 

@@ -75,7 +75,7 @@ def test_period_options_take_business_days(pos: PosCommand, scenario: Scenario) 
         (["--format", "json", "--excel"], "--excel only applies to --format csv"),
         (["--format", "csv", "--article", "Nope"], "Article 'Nope' does not exist"),
         (["--format", "csv", "--from", "yesterday"], "--from: 'yesterday' is not a date"),
-        (["--format", "csv", "--from", "2027-01-02", "--to", "2027-01-01"], "--from"),
+        (["--format", "csv", "--from", "2027-01-02", "--to", "2027-01-01"], "start of the period"),
         (["--format", "csv", "-o", "/nonexistent-dir/list.csv"], "Directory /nonexistent-dir does not exist"),
     ],
 )
@@ -89,20 +89,25 @@ def test_bad_options_are_one_sentence(
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]
 
 
-def test_a_failed_export_leaves_the_old_file_and_no_half_file(tmp_path: Path) -> None:
-    from pos.commands.export import _to_file
+def test_a_failed_export_leaves_the_old_file_and_no_half_file(
+    tmp_path: Path, sqlite_rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pos.db import export
+    from pos.services.export import AttendanceOptions, export_attendance_file
+    from tests.factories import ADMIN
 
     target = tmp_path / "list.json"
     target.write_text("complete old list", encoding="utf-8")
 
-    def crash(out: io.TextIOBase, progress: object) -> int:
+    def crash(rt: Runtime, out: io.TextIOBase, **options: object) -> int:
         out.write('[{"code": "1"')
         raise RuntimeError("database went away")
 
+    monkeypatch.setattr(export, "export_attendance", crash)
     with pytest.raises(RuntimeError):
-        _to_file(target, crash, None)
+        export_attendance_file(sqlite_rt, ADMIN, target, AttendanceOptions(fmt="json"))
     assert target.read_text(encoding="utf-8") == "complete old list"
-    assert [p.name for p in tmp_path.iterdir()] == ["list.json"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("pos.db")) == ["list.json"]
 
 
 def test_report_door_json_and_text(pos: PosCommand, scenario: Scenario, db_url: str, config: Config) -> None:

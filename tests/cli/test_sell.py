@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from pos.db.articles import add_article
 from pos.runtime import Runtime
 from tests.conftest import CONFIG_TOML, PosCommand
 from tests.conftest import test_config as make_config
+from tests.factories import add_article
 
 LINE_FIELDS = {
     "article",

@@ -2,9 +2,9 @@
 
 from sqlalchemy import text
 
-from pos.db.articles import add_article
 from pos.db.invariants import check, violations
-from pos.db.sales import CartLine, SaleRequest, cancel_order, sell
+from pos.services.checkout import CartLine, SaleRequest
+from tests.factories import add_article, cancel_order, sell
 
 
 def test_clean_database_after_sales_and_cancel(rt) -> None:
@@ -12,7 +12,7 @@ def test_clean_database_after_sales_and_cancel(rt) -> None:
     add_article(rt, name="Beer", price_cents=450)
     first = sell(rt, SaleRequest([CartLine("Gig", 2), CartLine("Beer", 3)], print_tickets=False))
     sell(rt, SaleRequest([CartLine("Gig", 1)], payment="card", print_tickets=False))
-    cancel_order(rt, first.order.id)
+    cancel_order(rt, first.order_id)
     assert violations(check(rt.engine)) == {}
 
 
@@ -22,7 +22,7 @@ def test_each_kind_of_damage_is_found(rt) -> None:
     with rt.engine.begin() as connection:
         connection.execute(text("UPDATE article SET sold = 5"))  # oversold and counter off
         connection.execute(text("UPDATE orders SET total_cents = total_cents + 1"))
-        connection.execute(text(f"UPDATE ticket SET voided = true WHERE id = {sold.tickets[0].id}"))
+        connection.execute(text(f"UPDATE ticket SET voided = true WHERE code = '{sold.ticket_codes[0]}'"))
     found = violations(check(rt.engine))
     assert {
         "oversold_articles",

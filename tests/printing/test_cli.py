@@ -7,10 +7,10 @@ from pathlib import Path
 
 from pos.config import Config
 from pos.db.engine import transaction
-from pos.db.printjobs import enqueue_order
 from pos.runtime import Runtime
+from pos.services.delivery import enqueue_order_print as enqueue_order
 from tests.conftest import CONFIG_TOML, FixedClock, PosCommand
-from tests.printing.conftest import FakePrinter, article, free_port, make_order
+from tests.printing.fixtures import FakePrinter, article, free_port, make_order
 
 
 def pos_with_printer(db_url: str, tmp_path: Path, printer: str) -> PosCommand:

@@ -8,8 +8,8 @@ import pytest
 from escpos import printer as escpos_printer
 
 from pos.config import Printer
-from pos.printing.printers import PrinterFault, PrinterLink, make_printer
-from tests.printing.conftest import FakePrinter, free_port
+from pos.devices.printers import PrinterFault, PrinterLink, make_printer
+from tests.printing.fixtures import FakePrinter, free_port
 
 
 def test_each_kind_maps_to_the_escpos_class_with_its_settings(tmp_path: Path) -> None:

@@ -8,9 +8,10 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from pos.db.models import Operator
+from pos.domain.roles import Role
 from pos.i18n import venue_language
 from pos.runtime import Runtime
+from pos.services.base import Actor
 
 
 class HostApp(App[None]):
@@ -20,8 +21,12 @@ class HostApp(App[None]):
         super().__init__()
         self.rt = rt
         self.lang = venue_language(rt.config.venue)
-        self.operator = Operator(id=1, name=role, role=role, pin_hash="-")
+        self.operator = Actor(role, Role(role), 1)
         self.first_screen = screen
+
+    @property
+    def actor(self) -> Actor:
+        return self.operator
 
     def on_mount(self) -> None:
         self.push_screen(self.first_screen)

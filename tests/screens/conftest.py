@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from pos.db.demo import load_demo
 from pos.db.migrate import upgrade
 from pos.runtime import Runtime
+from pos.services.demo import load_demo
 from tests.conftest import FixedClock
 from tests.conftest import test_config as make_config
+from tests.factories import ADMIN
 
 # The pilot leaves ~40 ms between keys (far slower than a scanner), so scans in tests need a wider window.
 BURST_MS = 200
@@ -28,7 +29,7 @@ def make_shop(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[..., Runti
         url = f"sqlite:///{tmp_path / f'shop{len(made)}.db'}"
         upgrade(url)
         rt = Runtime(config=config, database_url=url, clock=clock)
-        load_demo(rt)
+        load_demo(rt, ADMIN)
         made.append(rt)
         return rt
 

@@ -7,11 +7,10 @@ from sqlmodel import col, select
 from pos.db.articles import find_article
 from pos.db.engine import transaction
 from pos.db.models import AuditLog, PromoCode, Ticket
-from pos.db.promos import add_promo
 from pos.db.redemption import redeem
 from pos.screens.admin import AdminScreen
 from pos.screens.backoffice import FormDialog
-from tests.factories import issue_tickets, ticket_article
+from tests.factories import add_promo, issue_tickets, ticket_article
 from tests.screens.backoffice_app import HostApp, screen_text, wait_until
 
 

@@ -8,7 +8,6 @@ import pytest
 from textual.widgets import Static
 
 from pos.db.backoffice import DoorScan
-from pos.db.customers import add_customer
 from pos.db.engine import transaction
 from pos.db.models import Order
 from pos.db.redemption import ScanResult
@@ -17,7 +16,7 @@ from pos.domain.ticket_code import make_code
 from pos.i18n import language
 from pos.screens.door import DoorScreen, entry_text, reason_text
 from tests.conftest import TEST_SECRET
-from tests.factories import issue_tickets, ticket_article
+from tests.factories import add_customer, issue_tickets, ticket_article
 from tests.screens.backoffice_app import HostApp, scan, screen_text, wait_until
 
 

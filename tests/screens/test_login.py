@@ -37,11 +37,12 @@ async def test_login_opens_a_shift_then_resumes_it(make_shop, language, wrong, o
 
 
 async def test_another_cashiers_open_shift_blocks_a_cashier_but_an_admin_closes_it(shop) -> None:
-    from pos.db.operators import add_operator, login
-    from pos.db.shifts import open_shift
+    from pos.services import operators
+    from pos.services.till import open_shift
+    from tests.factories import ADMIN
 
-    add_operator(shop, "tester", "anna", "cashier", "2222")
-    open_shift(shop, login(shop, "anna", "2222"), 5000)
+    operators.add_operator(shop, ADMIN, "anna", "cashier", "2222")
+    open_shift(shop, operators.log_in(shop, "anna", "2222"), 5000)
     app = PosApp(shop)
     async with app.run_test(size=(80, 24)) as pilot:
         await log_in(pilot, cash_float=None)

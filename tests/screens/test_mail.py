@@ -6,8 +6,9 @@ from email.policy import default
 import pytest
 from aiosmtpd.controller import Controller
 
-from pos.db.cart_links import LinkRequest, create_cart_link
 from pos.screens.app import PosApp
+from pos.services.cart_links import LinkRequest, create_cart_link
+from tests.factories import ADMIN
 from tests.screens.helpers import keys, log_in, message
 from tests.screens.test_printing import free_port
 
@@ -34,7 +35,9 @@ async def test_tickets_go_by_e_mail_from_the_payment_screen(make_shop, inbox) ->
     box, port = inbox
     shop = make_shop("de", smtp={"host": "127.0.0.1", "port": port, "security": "none"})
     _link, url = create_cart_link(
-        shop, LinkRequest(items=["Konzert Kind:2"], customer_name="Gast", customer_email="gast@example.org")
+        shop,
+        ADMIN,
+        LinkRequest(items=["Konzert Kind:2"], customer_name="Gast", customer_email="gast@example.org"),
     )
     app = PosApp(shop)
     async with app.run_test(size=(80, 24)) as pilot:

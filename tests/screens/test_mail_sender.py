@@ -2,9 +2,10 @@
 
 import asyncio
 
-from pos.db.sales import CartLine, SaleRequest, sell
 from pos.screens.app import PosApp
-from tests.db.test_mail import smtp_server  # noqa: F401  (fixture)
+from pos.services.checkout import CartLine, SaleRequest
+from tests.factories import sell
+from tests.services.test_mail import smtp_server  # noqa: F401  (fixture)
 
 
 async def test_app_sends_waiting_mails_in_the_background(make_shop, smtp_server) -> None:  # noqa: F811
@@ -23,5 +24,5 @@ async def test_app_sends_waiting_mails_in_the_background(make_shop, smtp_server)
             await asyncio.sleep(0.1)
         await pilot.pause()
     texts = " ".join(message.get_body(("plain",)).get_content() for message in smtp_server.inbox.messages)
-    assert all(ticket.code in texts for ticket in sold.tickets)
+    assert all(code in texts for code in sold.ticket_codes)
     assert len(smtp_server.inbox.messages) == 2

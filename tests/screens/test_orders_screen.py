@@ -96,5 +96,6 @@ async def test_reprint_failure_is_told_and_can_be_tried_again(sqlite_url, clock)
     async with app.run_test(size=(100, 30)) as pilot:
         await found(pilot, first[0].order_id)
         await pilot.press("f8")
-        await wait_until(pilot, lambda: "F8 tries again." in screen_text(app))
+        await wait_until(pilot, lambda: "F8: retry." in screen_text(app))
+        assert "is offline (connection refused)" in screen_text(app)
     rt.engine.dispose()

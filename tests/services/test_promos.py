@@ -11,12 +11,15 @@ import pytest
 from sqlmodel import select
 
 from pos.db import promos
-from pos.db.articles import add_article
 from pos.db.engine import transaction
 from pos.db.models import Order, PromoCode, PromoUse
-from pos.domain.promo import TicketSlot, allocate
+from pos.db.promos import CODE_ALPHABET, stored_codes
+from pos.domain.promo import EnteredCodes, TicketSlot, allocate, check_codes
 from pos.errors import NotFound, Refused
 from pos.runtime import Runtime
+from pos.services import promos as promo_service
+from tests.factories import ADMIN, add_article
+from tests.factories import add_promo as add_code
 
 
 @pytest.fixture
@@ -34,9 +37,25 @@ def shop(rt: Runtime) -> dict[str, int]:
     return ids
 
 
+def load_rules(session: Any, rt: Runtime, *, unlock_codes=(), promo_codes=(), link_promo=None) -> list[Any]:  # type: ignore[no-untyped-def]
+    """The entered codes checked against the stored ones, as a sale does it."""
+    entered = EnteredCodes.of(unlock_codes, promo_codes, link_promo)
+    return check_codes(entered, stored_codes(session, entered.all), rt.now(), rt.config.venue.zone)
+
+
 def load(rt: Runtime, **kw: Any) -> list[Any]:
     with transaction(rt.engine) as session:
-        return promos.load_rules(session, rt, **kw)
+        return load_rules(session, rt, **kw)
+
+
+def generate_promos(rt: Runtime, count: int, prefix: str = "", **definition: Any) -> list[dict[str, Any]]:
+    return promo_service.generate_promos(
+        rt, ADMIN, count, promo_service.PromoDefinition(**definition), prefix=prefix
+    )
+
+
+def list_promos(rt: Runtime) -> list[dict[str, Any]]:
+    return promo_service.list_promos(rt, ADMIN)
 
 
 def used(rt: Runtime, code: str) -> int:
@@ -47,7 +66,7 @@ def used(rt: Runtime, code: str) -> int:
 def sell(rt: Runtime, slots: Sequence[TicketSlot], **kw: Any) -> int:
     """A minimal sale: the order row, the allocation, the uses, in one transaction."""
     with transaction(rt.engine) as session:
-        rules = promos.load_rules(session, rt, **kw)
+        rules = load_rules(session, rt, **kw)
         allocation = allocate(slots, rules)
         order = Order(total_cents=0)
         session.add(order)
@@ -61,11 +80,11 @@ def sell(rt: Runtime, slots: Sequence[TicketSlot], **kw: Any) -> int:
 
 
 def test_add_normalises_and_lists(rt: Runtime, shop: dict[str, int]) -> None:
-    added = promos.add_promo(rt, "  vip2027 ", unlocks=["VIP"], uses=20)
+    added = add_code(rt, "  vip2027 ", unlocks=["VIP"], uses=20)
     assert added["code"] == "VIP2027" and added["unlocks"] == ["VIP"] and added["left"] == 20
-    ten = promos.add_promo(rt, "ten", percent_bp=1000, applies_to=["Adult", f"#{shop['Child']}"])
+    ten = add_code(rt, "ten", percent_bp=1000, applies_to=["Adult", f"#{shop['Child']}"])
     assert ten["percent"] == 10 and ten["applies_to"] == ["Adult", "Child"] and ten["amount_cents"] is None
-    listed = promos.list_promos(rt)
+    listed = list_promos(rt)
     assert [p["code"] for p in listed] == ["TEN", "VIP2027"]
     assert set(listed[0]) == {
         "id",
@@ -89,50 +108,50 @@ def test_add_normalises_and_lists(rt: Runtime, shop: dict[str, int]) -> None:
         ({}, "must do something"),
         ({"amount_cents": 0}, "more than 0"),
         ({"percent_bp": 10001}, "at most 100"),
-        ({"amount_cents": 100, "uses": 0}, "--uses"),
+        ({"amount_cents": 100, "uses": 0}, "number of uses"),
         ({"unlocks": ["Adult"]}, "not hidden"),
         ({"amount_cents": 100, "applies_to": ["Beer"]}, "not a ticket"),
-        ({"unlocks": ["VIP"], "applies_to": ["Adult"]}, "limits a reduction"),
+        ({"unlocks": ["VIP"], "applies_to": ["Adult"]}, "needs a reduction"),
     ],
 )
 def test_add_refuses_a_meaningless_code(
     rt: Runtime, shop: dict[str, int], kwargs: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(Refused, match=message):
-        promos.add_promo(rt, "X", **kwargs)
+        add_code(rt, "X", **kwargs)
 
 
 def test_add_refuses_a_duplicate_and_an_unknown_article(rt: Runtime, shop: dict[str, int]) -> None:
-    promos.add_promo(rt, "SAVE", amount_cents=500)
+    add_code(rt, "SAVE", amount_cents=500)
     with pytest.raises(Refused, match="SAVE already exists"):
-        promos.add_promo(rt, "save", amount_cents=100)
+        add_code(rt, "save", amount_cents=100)
     with pytest.raises(NotFound, match="Nope"):
-        promos.add_promo(rt, "Y", unlocks=["Nope"])
+        add_code(rt, "Y", unlocks=["Nope"])
     with pytest.raises(Refused, match="without spaces"):
-        promos.add_promo(rt, "TWO WORDS", amount_cents=100)
+        add_code(rt, "TWO WORDS", amount_cents=100)
 
 
 def test_generate_makes_unique_unguessable_codes_in_one_batch(rt: Runtime, shop: dict[str, int]) -> None:
-    batch = promos.generate_promos(rt, 300, prefix="sponsor", amount_cents=2000, uses=1)
+    batch = generate_promos(rt, 300, prefix="sponsor", amount_cents=2000, uses=1)
     codes = [p["code"] for p in batch]
     assert len(set(codes)) == 300
     for code in codes:
         prefix, first, second = code.split("-")
         assert prefix == "SPONSOR" and len(first) == len(second) == 4
-        assert set(first + second) <= set(promos.CODE_ALPHABET)
+        assert set(first + second) <= set(CODE_ALPHABET)
     assert not set("01OIL") & set("".join(codes).replace("SPONSOR", ""))
-    assert len(promos.list_promos(rt)) == 300
+    assert len(list_promos(rt)) == 300
     with pytest.raises(Refused, match="must do something"):
-        promos.generate_promos(rt, 3, prefix="X")
-    assert len(promos.list_promos(rt)) == 300
+        generate_promos(rt, 3, prefix="X")
+    assert len(list_promos(rt)) == 300
 
 
 # --- load_rules: existence, validity, stages -------------------------------------------------------------
 
 
 def test_load_rules_normalises_and_dedupes(rt: Runtime, shop: dict[str, int]) -> None:
-    promos.add_promo(rt, "VIP", unlocks=["VIP"], uses=3)
-    promos.add_promo(rt, "TEN", percent_bp=1000, applies_to=["Adult"])
+    add_code(rt, "VIP", unlocks=["VIP"], uses=3)
+    add_code(rt, "TEN", percent_bp=1000, applies_to=["Adult"])
     rules = load(rt, unlock_codes=[" vip", "VIP"], promo_codes=["ten", "TEN ", "vip"])
     assert [r.code for r in rules] == ["VIP", "TEN"]
     vip, ten = rules
@@ -142,9 +161,9 @@ def test_load_rules_normalises_and_dedupes(rt: Runtime, shop: dict[str, int]) ->
 
 def test_refusals_name_the_code(rt: Runtime, shop: dict[str, int], clock: Any) -> None:
     now = clock.now
-    promos.add_promo(rt, "LATER", amount_cents=100, valid_from=now + timedelta(days=1))
-    promos.add_promo(rt, "OVER", amount_cents=100, valid_until=now)
-    promos.add_promo(rt, "ONCE", amount_cents=100)
+    add_code(rt, "LATER", amount_cents=100, valid_from=now + timedelta(days=1))
+    add_code(rt, "OVER", amount_cents=100, valid_until=now)
+    add_code(rt, "ONCE", amount_cents=100)
     sell(rt, [TicketSlot(shop["Adult"], 5000, False)], promo_codes=["ONCE"])
     for code, message in [
         ("nope", "Promo code NOPE does not exist."),
@@ -161,9 +180,9 @@ def test_refusals_name_the_code(rt: Runtime, shop: dict[str, int], clock: Any) -
 def test_pure_reduction_at_the_start_is_refused_with_where_to_enter_it(
     rt: Runtime, shop: dict[str, int]
 ) -> None:
-    promos.add_promo(rt, "SAVE10", percent_bp=1000)
-    promos.add_promo(rt, "VIPHALF", percent_bp=5000, unlocks=["VIP"])
-    with pytest.raises(Refused, match=r"^Code SAVE10 reduces prices; enter it at payment \(--promo\)\.$"):
+    add_code(rt, "SAVE10", percent_bp=1000)
+    add_code(rt, "VIPHALF", percent_bp=5000, unlocks=["VIP"])
+    with pytest.raises(Refused, match=r"^Code SAVE10 reduces prices; enter it at payment\.$"):
         load(rt, unlock_codes=["save10"])
     assert [r.code for r in load(rt, unlock_codes=["VIPHALF"])] == [
         "VIPHALF"
@@ -172,9 +191,9 @@ def test_pure_reduction_at_the_start_is_refused_with_where_to_enter_it(
 
 
 def test_direct_link_may_reduce_but_then_takes_no_other_code(rt: Runtime, shop: dict[str, int]) -> None:
-    promos.add_promo(rt, "LINK20", amount_cents=2000)
-    promos.add_promo(rt, "VIP", unlocks=["VIP"])
-    promos.add_promo(rt, "SAVE10", percent_bp=1000)
+    add_code(rt, "LINK20", amount_cents=2000)
+    add_code(rt, "VIP", unlocks=["VIP"])
+    add_code(rt, "SAVE10", percent_bp=1000)
     assert [r.code for r in load(rt, link_promo="link20")] == ["LINK20"]
     assert [r.code for r in load(rt, link_promo="LINK20", promo_codes=["link20"])] == ["LINK20"]
     for kw in ({"unlock_codes": ["VIP"]}, {"promo_codes": ["save10"]}):
@@ -186,9 +205,9 @@ def test_direct_link_may_reduce_but_then_takes_no_other_code(rt: Runtime, shop: 
 
 
 def test_consume_counts_uses_records_them_and_skips_unused_codes(rt: Runtime, shop: dict[str, int]) -> None:
-    promos.add_promo(rt, "C50", amount_cents=5000)
-    promos.add_promo(rt, "C20", amount_cents=2000)
-    promos.add_promo(rt, "TEN", percent_bp=1000, uses=5)
+    add_code(rt, "C50", amount_cents=5000)
+    add_code(rt, "C20", amount_cents=2000)
+    add_code(rt, "TEN", percent_bp=1000, uses=5)
     slots = [TicketSlot(shop["Adult"], 5000, False), TicketSlot(shop["Child"], 2000, False)]
     order_id = sell(rt, slots, promo_codes=["C20", "TEN", "C50"])
     assert (used(rt, "C50"), used(rt, "C20"), used(rt, "TEN")) == (1, 1, 0)
@@ -198,10 +217,10 @@ def test_consume_counts_uses_records_them_and_skips_unused_codes(rt: Runtime, sh
 
 
 def test_consume_refuses_when_another_terminal_took_the_last_use(rt: Runtime, shop: dict[str, int]) -> None:
-    promos.add_promo(rt, "ONCE", amount_cents=500)
+    add_code(rt, "ONCE", amount_cents=500)
     slots = [TicketSlot(shop["Adult"], 5000, False)]
     with transaction(rt.engine) as session:
-        rules = promos.load_rules(session, rt, promo_codes=["ONCE"])
+        rules = load_rules(session, rt, promo_codes=["ONCE"])
     sell(rt, slots, promo_codes=["ONCE"])  # the other terminal, meanwhile
     with pytest.raises(Refused, match="ONCE has no use left"), transaction(rt.engine) as session:
         order = Order()
@@ -215,7 +234,7 @@ def test_consume_refuses_when_another_terminal_took_the_last_use(rt: Runtime, sh
 
 
 def test_return_uses_gives_uses_back_once(rt: Runtime, shop: dict[str, int]) -> None:
-    promos.add_promo(rt, "VIP", unlocks=["VIP"], uses=2)
+    add_code(rt, "VIP", unlocks=["VIP"], uses=2)
     slots = [TicketSlot(shop["VIP"], 12000, True)] * 2
     order_id = sell(rt, slots, unlock_codes=["VIP"])
     assert used(rt, "VIP") == 2
@@ -250,8 +269,8 @@ def _race(url: str, codes: list[str], start: Any, results: Any) -> None:
 def test_uses_are_counted_atomically_across_processes(rt: Runtime, shop: dict[str, int]) -> None:
     codes = [f"RACE{i}" for i in range(10)]
     for code in codes:
-        promos.add_promo(rt, code, amount_cents=100)
-    promos.add_promo(rt, "TWICE", amount_cents=100, uses=2)
+        add_code(rt, code, amount_cents=100)
+    add_code(rt, "TWICE", amount_cents=100, uses=2)
     codes.append("TWICE")
     context = multiprocessing.get_context("spawn")
     start = context.Event()
@@ -273,11 +292,12 @@ def test_uses_are_counted_atomically_across_processes(rt: Runtime, shop: dict[st
 
 
 def test_demo_loads_the_promo_codes_once(rt: Runtime) -> None:
-    from pos.db.demo import load_demo
+    from pos.services.demo import load_demo
+    from tests.factories import ADMIN
 
-    load_demo(rt)
-    load_demo(rt)
-    listed = {p["code"]: p for p in promos.list_promos(rt)}
+    load_demo(rt, ADMIN)
+    load_demo(rt, ADMIN)
+    listed = {p["code"]: p for p in list_promos(rt)}
     assert set(listed) == {"SAVE10", "UMBUCHUNG20", "UMBUCHUNG50", "VIP2027"}
     assert listed["VIP2027"]["unlocks"] == ["Konzert VIP"] and listed["VIP2027"]["uses"] == 20
     assert listed["SAVE10"]["percent"] == 10

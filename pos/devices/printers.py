@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pos.errors import PosError
-from pos.printing.escpos_render import quiet_stdout
+from pos.errors import PosError, Wording
+from pos.stdout import quiet_stdout
 
 if TYPE_CHECKING:
     from pos.config import Printer as PrinterConfig
@@ -24,16 +24,19 @@ class PrinterFault(PosError):
     """The printer did not print a job; the sentence says why (offline, connection dropped, paper out)."""
 
 
-def describe(config: PrinterConfig) -> str:
-    """'the printer at 10.0.0.5:9100' and so on, for messages."""
-    return {
-        "file": f"the file printer {config.path}",
-        "network": f"the printer at {config.host}:{config.port}",
-        "usb": f"the USB printer {config.vendor_id:04x}:{config.product_id:04x}",
-        "serial": f"the serial printer on {config.device}",
-        "cups": f"the CUPS printer {config.name or '(default)'}",
-        "dummy": "the dummy printer",
-    }[config.kind]
+def describe(config: PrinterConfig) -> Wording:
+    """'The printer at 10.0.0.5:9100' and so on, as the subject of a message (translated at the face)."""
+    if config.kind == "file":
+        return Wording("The file printer {path}", path=config.path)
+    if config.kind == "network":
+        return Wording("The printer at {host}:{port}", host=config.host, port=config.port)
+    if config.kind == "usb":
+        return Wording("The USB printer {id}", id=f"{config.vendor_id:04x}:{config.product_id:04x}")
+    if config.kind == "serial":
+        return Wording("The serial printer on {device}", device=config.device)
+    if config.kind == "cups":
+        return Wording("The CUPS printer {name}", name=config.name or "(default)")
+    return Wording("The dummy printer")
 
 
 def make_printer(config: PrinterConfig) -> Any:
@@ -86,10 +89,10 @@ class PrinterLink:
             raise
         except Exception as exc:  # noqa: BLE001 - every transport error becomes one sentence
             self.close()
-            raise PrinterFault(self._reason(exc)) from exc
+            raise self._fault(exc) from exc
 
     def _send(self, data: bytes) -> None:
-        who = _capital(describe(self.config))
+        who = describe(self.config)
         if self.printer is None:
             printer = make_printer(self.config)
             if self.config.kind == "cups":
@@ -98,7 +101,7 @@ class PrinterLink:
                 printer.open()
             self.printer = printer
         if self.checks_status and self._paper_out():
-            raise PrinterFault(f"{who} is out of paper.")
+            raise PrinterFault("{who} is out of paper.", who=who)
         self.phase = "send"
         if self.config.kind == "cups" and self.printer.tmpfile.closed:
             self.printer.open(job_name="pos")
@@ -106,7 +109,7 @@ class PrinterLink:
         if self.config.kind == "cups":
             self.printer.send()
         if self.checks_status and self._paper_out():
-            raise PrinterFault(f"{who} ran out of paper during printing.")
+            raise PrinterFault("{who} ran out of paper during printing.", who=who)
 
     def _paper_out(self) -> bool:
         previous, self.phase = self.phase, "status"
@@ -117,34 +120,39 @@ class PrinterLink:
         self.phase = previous
         return bool(answer[-1] & PAPER_END_BITS)
 
-    def _reason(self, exc: BaseException) -> str:
+    def _fault(self, exc: BaseException) -> PrinterFault:
         """The first cause that says something, as a sentence naming the printer."""
         who = describe(self.config)
-        subject = _capital(who)
         cause: BaseException = exc
         while not isinstance(cause, OSError) and cause.__context__ is not None:
             cause = cause.__context__
-        seconds = f"{self.config.timeout:g} s"
+        seconds = f"{self.config.timeout:g}"
         if isinstance(cause, TimeoutError):  # socket.timeout is TimeoutError
             if self.phase == "open":
-                return f"{subject} did not answer within {seconds}; it is offline or unreachable."
-            if self.phase == "status":
-                return (
-                    f"{subject} did not answer a status query within {seconds}; "
-                    "set [printer] status_check = false if it cannot report its status."
+                return PrinterFault(
+                    "{who} did not answer within {s} s; it is offline or unreachable.", who=who, s=seconds
                 )
-            return f"{subject} stopped taking data for {seconds}."
+            if self.phase == "status":
+                return PrinterFault(
+                    "{who} did not answer a status query within {s} s; "
+                    "set [printer] status_check = false if it cannot report its status.",
+                    who=who,
+                    s=seconds,
+                )
+            return PrinterFault("{who} stopped taking data for {s} s.", who=who, s=seconds)
         if isinstance(cause, ConnectionRefusedError):
-            return f"{subject} is offline (connection refused)."
+            return PrinterFault("{who} is offline (connection refused).", who=who)
         if isinstance(cause, BrokenPipeError | ConnectionResetError | ConnectionAbortedError):
-            return f"The connection to {who} dropped during printing."
+            return PrinterFault("{who}: the connection dropped during printing.", who=who)
         if isinstance(cause, OSError):
             detail = (cause.strerror or str(cause)).rstrip(".")
-            return f"{subject} {'cannot be opened' if self.phase == 'open' else 'failed'}: {detail}."
+            if self.phase == "open":
+                return PrinterFault("{who} cannot be opened: {detail}.", who=who, detail=detail)
+            return PrinterFault("{who} failed: {detail}.", who=who, detail=detail)
         if self.phase == "open":
-            return f"{subject} is not connected or cannot be opened."
+            return PrinterFault("{who} is not connected or cannot be opened.", who=who)
         detail = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
-        return f"{subject} failed: {detail}."
+        return PrinterFault("{who} failed: {detail}.", who=who, detail=detail)
 
     def close(self) -> None:
         printer, self.printer = self.printer, None
@@ -155,7 +163,3 @@ class PrinterLink:
                 printer.close()
         except Exception:  # noqa: BLE001, S110 - closing a broken connection has nothing left to report
             pass
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]

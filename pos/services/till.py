@@ -21,8 +21,12 @@ from pos.db.engine import transaction
 from pos.db.models import Operator, Order, Shift
 from pos.db.reports import sales_breakdown
 from pos.domain.clock import iso_local
+from pos.domain.roles import Role
 from pos.errors import NotFound, Refused
 from pos.runtime import Runtime
+from pos.services.base import Actor, require
+from pos.services.delivery import PrintOutcome, enqueue_report_print, run_jobs
+from pos.services.documents import zreport_doc
 
 
 @dataclass(frozen=True)
@@ -64,11 +68,35 @@ class ZReport:
 
 
 @dataclass(frozen=True)
+class ShiftView:
+    id: int
+    terminal: str
+    operator_id: int
+    opened_at: datetime
+    float_cents: int
+    closed_at: datetime | None
+    counted_cents: int | None
+
+
+def _view(shift: Shift) -> ShiftView:
+    assert shift.id is not None
+    return ShiftView(
+        shift.id,
+        shift.terminal,
+        shift.operator_id,
+        shift.opened_at,
+        shift.float_cents,
+        shift.closed_at,
+        shift.counted_cents,
+    )
+
+
+@dataclass(frozen=True)
 class LoginShift:
     """What a login finds on this terminal: its own open shift, none, or another operator's open shift."""
 
     state: str  # own | none | other
-    shift: Shift | None = None
+    shift: ShiftView | None = None
     operator: str = ""
 
 
@@ -84,35 +112,46 @@ def _open_on_terminal(session: Session, terminal: str) -> Shift | None:
     return session.exec(query.order_by(col(Shift.id).desc())).first()
 
 
-def shift_for_login(rt: Runtime, operator: Operator) -> LoginShift:
+def shift_for_login(rt: Runtime, actor: Actor) -> LoginShift:
+    require(actor, Role.CASHIER, "work at the till")
     with transaction(rt.engine) as session:
         shift = _open_on_terminal(session, rt.terminal)
         if shift is None:
             return LoginShift("none")
-        if shift.operator_id == operator.id:
-            return LoginShift("own", shift, operator.name)
+        if shift.operator_id == actor.operator_id:
+            return LoginShift("own", _view(shift), actor.name)
         owner = session.get(Operator, shift.operator_id)
-        return LoginShift("other", shift, owner.name if owner else "?")
+        return LoginShift("other", _view(shift), owner.name if owner else "?")
 
 
-def open_shift(rt: Runtime, operator: Operator, float_cents: int) -> Shift:
+def open_shift(rt: Runtime, actor: Actor, float_cents: int) -> ShiftView:
+    require(actor, Role.CASHIER, "open a shift")
     if float_cents < 0:
         raise Refused("The cash float cannot be negative.")
+    if actor.operator_id is None:
+        raise Refused("Only an operator who logged in with a PIN can open a shift.")
     with transaction(rt.engine) as session:
         _lock_terminal(session, rt.terminal)
         if (current := _open_on_terminal(session, rt.terminal)) is not None:
-            raise Refused(f"Shift #{current.id} is still open on {rt.terminal}; close it first.")
+            raise Refused(
+                "Shift #{id} is still open on {terminal}; close it first.",
+                id=current.id,
+                terminal=rt.terminal,
+            )
         shift = Shift(
-            operator_id=operator.id or 0, terminal=rt.terminal, opened_at=rt.now(), float_cents=float_cents
+            operator_id=actor.operator_id, terminal=rt.terminal, opened_at=rt.now(), float_cents=float_cents
         )
         session.add(shift)
         session.flush()
-        audit.record(session, rt, "shift.open", f"shift #{shift.id}", after={"float_cents": float_cents})
-        return shift
+        audit.record(
+            session, rt, "shift.open", f"shift #{shift.id}", after={"float_cents": float_cents}, by=actor.name
+        )
+        return _view(shift)
 
 
-def close_shift(rt: Runtime, shift_id: int, counted_cents: int) -> ZReport:
+def close_shift(rt: Runtime, actor: Actor, shift_id: int, counted_cents: int) -> ZReport:
     """Closes once: a second close (another terminal, a double key press) is refused."""
+    require(actor, Role.CASHIER, "close a shift")
     if counted_cents < 0:
         raise Refused("The counted cash cannot be negative.")
     with transaction(rt.engine) as session:
@@ -123,8 +162,8 @@ def close_shift(rt: Runtime, shift_id: int, counted_cents: int) -> ZReport:
         )
         if closed.rowcount != 1:
             if session.get(Shift, shift_id) is None:
-                raise NotFound(f"Shift #{shift_id} does not exist.")
-            raise Refused(f"Shift #{shift_id} is closed already.")
+                raise NotFound("Shift #{id} does not exist.", id=shift_id)
+            raise Refused("Shift #{id} is closed already.", id=shift_id)
         report = shift_report(session, shift_id)
         audit.record(
             session,
@@ -132,12 +171,14 @@ def close_shift(rt: Runtime, shift_id: int, counted_cents: int) -> ZReport:
             "shift.close",
             f"shift #{shift_id}",
             after={"counted_cents": counted_cents, "expected_cents": report.expected_cash_cents},
+            by=actor.name,
         )
         return report
 
 
-def z_report(rt: Runtime, shift_id: int) -> ZReport:
+def z_report(rt: Runtime, actor: Actor, shift_id: int) -> ZReport:
     """The figures so far (an X report while the shift is open)."""
+    require(actor, Role.CASHIER, "read shift reports")
     with transaction(rt.engine) as session:
         return shift_report(session, shift_id)
 
@@ -146,7 +187,7 @@ def shift_report(session: Session, shift_id: int) -> ZReport:
     """The figures of a shift inside the caller's transaction (the printed Z report uses the same)."""
     shift = session.get(Shift, shift_id)
     if shift is None:
-        raise NotFound(f"Shift #{shift_id} does not exist.")
+        raise NotFound("Shift #{id} does not exist.", id=shift_id)
     session.flush()  # pending changes of the caller first, then what the database holds
     session.refresh(shift)
     operator = session.get(Operator, shift.operator_id)
@@ -205,3 +246,27 @@ def z_report_json(report: ZReport, zone: ZoneInfo) -> dict[str, Any]:
         "counted_cents": report.counted_cents,
         "difference_cents": report.difference_cents,
     }
+
+
+def print_z_report(rt: Runtime, actor: Actor, shift_id: int) -> PrintOutcome:
+    """Print the shift's report as it stands now (a snapshot; a reprint shows the same numbers)."""
+    require(actor, Role.CASHIER, "print shift reports")
+    with transaction(rt.engine) as session:
+        job_id = enqueue_report_print(session, zreport_doc(rt.config, shift_report(session, shift_id)))
+    return run_jobs(rt, job_ids=[job_id])
+
+
+@dataclass(frozen=True)
+class Login:
+    """Who logged in, and what the login found on this terminal."""
+
+    actor: Actor
+    shift: LoginShift
+
+
+def log_in(rt: Runtime, name: str, pin: str) -> Login:
+    """Check the PIN, then look for this terminal's open shift: what the login screen needs, in one call."""
+    from pos.services.operators import log_in as check_pin
+
+    actor = check_pin(rt, name, pin)
+    return Login(actor, shift_for_login(rt, actor))

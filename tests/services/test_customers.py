@@ -8,17 +8,25 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from pos.db.customers import (
-    add_customer,
-    find_customer,
-    get_customer,
-    import_customers,
-    list_customers,
-    normalise_email,
-)
 from pos.db.engine import transaction
 from pos.db.models import AuditLog, Customer
+from pos.domain.customer import normalise_email
 from pos.errors import NotFound, Refused
+from pos.services import customers
+from pos.services.customers import find_customer
+from tests.factories import ADMIN, add_customer
+
+
+def get_customer(rt, ref):  # type: ignore[no-untyped-def]
+    return customers.get_customer(rt, ADMIN, ref)
+
+
+def list_customers(rt):  # type: ignore[no-untyped-def]
+    return customers.list_customers(rt, ADMIN)
+
+
+def import_customers(rt, path):  # type: ignore[no-untyped-def]
+    return customers.import_customers(rt, ADMIN, path)
 
 
 def count(rt) -> int:

@@ -9,12 +9,15 @@ from sqlmodel import func, select
 
 from pos.db.engine import transaction
 from pos.db.models import Article
+from pos.db.operators import add_demo_operators
+from pos.domain.clock import parse_time
+from pos.domain.roles import Role
 from pos.runtime import Runtime
+from pos.services.base import Actor, require
+from pos.services.promos import add_demo_promos
 
 
 def _at(text: str, rt: Runtime) -> datetime:
-    from pos.domain.clock import parse_time
-
     return parse_time(text, rt.config.venue.zone)
 
 
@@ -79,11 +82,10 @@ def demo_articles(rt: Runtime) -> list[dict[str, Any]]:
     ]
 
 
-def load_demo(rt: Runtime, *, if_empty: bool = False) -> list[str]:
+def load_demo(rt: Runtime, actor: Actor, *, if_empty: bool = False) -> list[str]:
     """Insert the demo articles (and the demo operators while there are none) in one transaction; returns
     the article names (empty when skipped)."""
-    from pos.db.operators import add_demo_operators
-
+    require(actor, Role.ADMIN, "load demo data")
     with transaction(rt.engine) as session:
         add_demo_operators(session)
         existing = session.exec(select(func.count()).select_from(Article)).one()
@@ -97,7 +99,5 @@ def load_demo(rt: Runtime, *, if_empty: bool = False) -> list[str]:
             session.add(Article(position=position, **spec))
             created.append(spec["name"])
         session.flush()
-        from pos.db.promos import add_demo_promos
-
         add_demo_promos(session)
         return created

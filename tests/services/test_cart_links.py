@@ -8,14 +8,28 @@ import pytest
 from sqlmodel import select
 
 from pos.config import ConfigError
-from pos.db.articles import add_article
-from pos.db.cart_links import LinkRequest, create_cart_link, read_cart_link, sale_request
 from pos.db.engine import transaction
-from pos.db.models import OutboxMail, Ticket
-from pos.db.sales import sell
+from pos.db.models import Order, OutboxMail, Ticket
 from pos.errors import NotFound, Refused
 from pos.runtime import Runtime
+from pos.services import cart_links
+from pos.services.cart_links import LinkRequest
+from pos.services.checkout import SaleRequest
 from tests import conftest
+from tests.factories import ADMIN, add_article, sell
+
+
+def create_cart_link(rt: Runtime, request: LinkRequest):  # type: ignore[no-untyped-def]
+    return cart_links.create_cart_link(rt, ADMIN, request)
+
+
+def read_cart_link(rt: Runtime, url: str):  # type: ignore[no-untyped-def]
+    return cart_links.check_cart_link(rt, ADMIN, url)
+
+
+def checkout(url: str) -> SaleRequest:
+    """What `pos sell --cart-link URL` asks for: the link brings its lines, customer and promo."""
+    return SaleRequest(lines=[], cart_link=url, print_tickets=False)
 
 
 @pytest.fixture
@@ -44,31 +58,36 @@ def test_link_round_trip_and_checkout(shop: Runtime) -> None:
         ("Konzert 15.01.2027", 2, start),
         ("Bier", 1, None),  # the window is for ticket articles only
     ]
-    result = sell(shop, sale_request(opened, print_tickets=False))
-    assert result.order.cart_link_id == link.id
-    assert result.order.guest_email == "Anna@example.org"
-    assert result.order.total_cents == 2 * 4990 + 450
+    result = sell(shop, checkout(url))
+    assert result.data["customer"]["email"] == "Anna@example.org"
+    assert result.total_cents == 2 * 4990 + 450
     with transaction(shop.engine) as session:
-        tickets = session.exec(select(Ticket).where(Ticket.order_id == result.order.id)).all()
-        mails = session.exec(select(OutboxMail).where(OutboxMail.order_id == result.order.id)).all()
+        assert session.get(Order, result.order_id).cart_link_id == link.id
+        tickets = session.exec(select(Ticket).where(Ticket.order_id == result.order_id)).all()
+        mails = session.exec(select(OutboxMail).where(OutboxMail.order_id == result.order_id)).all()
     assert [(t.valid_from, t.valid_until) for t in tickets] == [(start, start + timedelta(hours=6))] * 2
     assert sorted(m.ticket_id for m in mails) == sorted(t.id for t in tickets)
 
 
 def test_a_paid_link_is_refused(shop: Runtime) -> None:
     _link, url = create_cart_link(shop, LinkRequest(items=["Bier:3"]))
-    order = sell(shop, sale_request(read_cart_link(shop, url), print_tickets=False)).order
-    with pytest.raises(Refused, match=rf"Cart link .* was already paid \(order {order.id}\)"):
+    order_id = sell(shop, checkout(url)).order_id
+    with pytest.raises(Refused, match=rf"Cart link .* was already paid \(order {order_id}\)"):
         read_cart_link(shop, url)
-    # Two terminals that both opened the link before either paid: the database lets one through.
+    # A terminal that opened the link before it was paid elsewhere: the sale re-checks and is refused.
     with pytest.raises(Refused, match="was already paid"):
-        sell(shop, sale_request(_parsed_without_paid_check(shop, url), print_tickets=False))
+        sell(shop, checkout(url))
 
 
-def _parsed_without_paid_check(rt: Runtime, url: str):  # type: ignore[no-untyped-def]
-    from pos.domain.cart_link import parse_link
-
-    return parse_link(url, rt.config.cart_link_secret(), rt.now(), rt.config.venue.zone)
+def test_the_links_customer_wins_and_takes_no_other(shop: Runtime) -> None:
+    _link, url = create_cart_link(
+        shop, LinkRequest(items=["Bier"], customer_name="Anna", customer_email="a@b.de")
+    )
+    other = SaleRequest(lines=[], cart_link=url, guest_name="Bob", print_tickets=False)
+    with pytest.raises(Refused, match="names its customer"):
+        sell(shop, other)
+    same = SaleRequest(lines=[], cart_link=url, guest_name="Anna", guest_email="A@b.de", print_tickets=False)
+    assert sell(shop, same).data["customer"]["name"] == "Anna"
 
 
 def test_expired_link_is_refused(shop: Runtime, clock) -> None:

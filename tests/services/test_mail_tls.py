@@ -12,9 +12,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from pos.db.mail import list_outbox, send_pending
 from pos.runtime import Runtime
-from tests.db.test_mail import Inbox, free_port, make_order
+from pos.services.delivery import send_batch as send_pending
+from tests.services.test_mail import Inbox, free_port, list_outbox, make_order
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 

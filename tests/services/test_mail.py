@@ -17,21 +17,21 @@ from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from pos.db.engine import transaction
-from pos.db.mail import (
-    SENDING_LEASE,
-    claim,
-    enqueue_order_mails,
-    list_outbox,
-    resend_order,
-    retry_delay,
-    run_sender,
-    send_all_pending,
-    send_pending,
-)
 from pos.db.models import Article, Customer, Order, OutboxMail, Ticket
 from pos.domain.ticket_code import make_code
 from pos.errors import NotFound, Refused
 from pos.runtime import Runtime
+from pos.services.delivery import (
+    SENDING_LEASE,
+    claim,
+    enqueue_order_mails,
+    queue_resend,
+    retry_delay,
+    run_sender,
+    send_all_pending,
+)
+from pos.services.delivery import send_batch as send_pending
+from tests.factories import ADMIN
 
 
 class Inbox:
@@ -51,6 +51,15 @@ class Inbox:
         self.messages.append(email.message_from_bytes(content, policy=email.policy.default))  # type: ignore[arg-type]
         self.envelopes.append(list(envelope.rcpt_tos))  # type: ignore[attr-defined]
         return "250 OK"
+
+
+def list_outbox(rt: Runtime, *, order_id: int | None = None) -> list[OutboxMail]:
+    """The outbox rows as stored (the service lists them as JSON)."""
+    with transaction(rt.engine) as session:
+        query = select(OutboxMail).order_by(OutboxMail.id)
+        if order_id is not None:
+            query = query.where(OutboxMail.order_id == order_id)
+        return list(session.exec(query).all())
 
 
 def free_port() -> int:
@@ -203,7 +212,7 @@ def test_resend_sends_a_second_copy_on_purpose(rt, smtp_server: SmtpServer) -> N
     send_pending(rt)
     with transaction(rt.engine) as session:
         assert enqueue_order_mails(session, rt, order_id) == []  # queuing again without resend adds nothing
-    queued = resend_order(rt, order_id)
+    queued = queue_resend(rt, ADMIN, order_id)
     assert len(queued) == 2
     assert len(send_all_pending(rt, order_id=order_id).sent) == 2
     mails = list_outbox(rt, order_id=order_id)
@@ -223,16 +232,16 @@ def test_resend_sends_a_second_copy_on_purpose(rt, smtp_server: SmtpServer) -> N
 def test_resend_refusals(rt) -> None:
     no_mail = make_order(rt, guest_email=None)
     with pytest.raises(Refused, match=f"Order {no_mail} has no e-mail address"):
-        resend_order(rt, no_mail)
+        queue_resend(rt, ADMIN, no_mail)
     with pytest.raises(NotFound, match="Order 999 does not exist"):
-        resend_order(rt, 999)
+        queue_resend(rt, ADMIN, 999)
     cancelled = make_order(rt)
     with transaction(rt.engine) as session:
         order = session.get(Order, cancelled)
         order.status = "cancelled"
         session.add(order)
     with pytest.raises(Refused, match="is cancelled"):
-        resend_order(rt, cancelled)
+        queue_resend(rt, ADMIN, cancelled)
 
 
 def test_customer_record_email_wins_and_voided_tickets_are_not_sent(rt) -> None:
@@ -249,7 +258,7 @@ def test_customer_record_email_wins_and_voided_tickets_are_not_sent(rt) -> None:
         first = session.exec(select(Ticket).where(Ticket.order_id == order_id).order_by(Ticket.id)).first()
         first.voided = True
         session.add(first)
-    resend_order(rt, order_id)
+    queue_resend(rt, ADMIN, order_id)
     assert [(m.recipient, m.ticket_id != first.id) for m in list_outbox(rt)] == [("ben@example.org", True)]
 
 

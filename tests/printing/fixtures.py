@@ -10,11 +10,11 @@ from datetime import datetime
 
 import pytest
 
-from pos.db.articles import add_article
 from pos.db.engine import transaction
 from pos.db.models import Article, Order, OrderLine, Ticket
 from pos.domain.ticket_code import make_code
 from pos.runtime import Runtime
+from tests.factories import add_article
 
 PAPER_QUERY = b"\x10\x04\x04"
 PAPER_OK = b"\x12"

@@ -1,11 +1,12 @@
 import pytest
 from sqlmodel import select
 
-from pos.db.demo import load_demo
 from pos.db.engine import transaction
 from pos.db.models import AuditLog, Operator
 from pos.db.operators import add_operator, change_pin, hash_pin, list_operators, login, pin_matches
 from pos.errors import NotFound, Refused
+from pos.services.demo import load_demo
+from tests.factories import ADMIN
 
 
 def test_pin_is_stored_as_salted_hash_and_checked() -> None:
@@ -65,8 +66,8 @@ def test_change_pin_is_audited(rt) -> None:
 
 
 def test_demo_adds_admin_and_cashier_once(rt) -> None:
-    load_demo(rt)
-    load_demo(rt, if_empty=True)
+    load_demo(rt, ADMIN)
+    load_demo(rt, ADMIN, if_empty=True)
     assert {(o.name, o.role) for o in list_operators(rt)} == {("admin", "admin"), ("kasse", "cashier")}
     assert login(rt, "admin", "1234").role == "admin"
     assert login(rt, "kasse", "0000").role == "cashier"

@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from pos.db.articles import add_article, set_availability
 from pos.db.models import Article, Ticket
 from pos.runtime import Runtime
+from pos.services.articles import set_availability
+from tests.factories import ADMIN, add_article
 
 WORKERS = 8
 ROUNDS = 10
@@ -30,8 +31,9 @@ def _worker_runtime(url: str) -> Runtime:
 
 def _race(args: tuple[str, int, int]) -> tuple[int, int]:
     """Sell 1 or 2 units at a time until refused as sold out; returns (units sold, tickets issued)."""
-    from pos.db.sales import CartLine, SaleRequest, sell
     from pos.errors import Refused
+    from pos.services.checkout import CartLine, SaleRequest
+    from tests.factories import sell
 
     url, article_id, seed = args
     rt = _worker_runtime(url)
@@ -49,7 +51,7 @@ def _race(args: tuple[str, int, int]) -> tuple[int, int]:
                 continue
             raise
         units += quantity
-        tickets += len(result.tickets)
+        tickets += len(result.ticket_codes)
 
 
 def _state(rt: Runtime, article_id: int) -> tuple[int, int]:
@@ -72,7 +74,7 @@ def test_racing_processes_never_oversell(rt: Runtime) -> None:
     with context.Pool(WORKERS) as pool:
         for round_ in range(ROUNDS):
             limit = (round_ + 1) * UNITS_PER_ROUND
-            set_availability(rt, f"#{article.id}", limit)
+            set_availability(rt, ADMIN, f"#{article.id}", limit)
             jobs = [(rt.database_url, article.id, round_ * WORKERS + n) for n in range(WORKERS)]
             outcome = pool.map(_race, jobs, chunksize=1)
             sold, issued = _state(rt, article.id)

@@ -463,14 +463,13 @@ EXIT_CODES: Counter[int] = Counter()
 
 @pytest.fixture
 def world(db_url: str, tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], World]]:
-    from pos.db.customers import add_customer
-    from pos.db.demo import load_demo
     from pos.runtime import Runtime
+    from pos.services.demo import load_demo
     from tests.conftest import test_config
-    from tests.factories import issue_tickets
+    from tests.factories import ADMIN, add_customer, issue_tickets
 
     rt = Runtime(config=test_config(), database_url=db_url, operator="tester")
-    load_demo(rt)
+    load_demo(rt, ADMIN)
     codes = [t.code for t in issue_tickets(rt, "Konzert Erwachsene", 2)]
     codes += [t.code for t in issue_tickets(rt, "Tageskarte mit Wiedereinlass", 1)]
     codes += [t.code for t in issue_tickets(rt, "Konzert Kind", 1, voided=True)]

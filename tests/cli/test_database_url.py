@@ -86,9 +86,9 @@ def test_a_database_without_the_schema_says_to_upgrade(pos_at, tmp_path) -> None
 
     target = tmp_path / "other.db"
     sqlite3.connect(target).execute("CREATE TABLE t (x)").connection.close()
-    assert one_sentence(pos_at(f"sqlite:///{target}")("article", "list")) == (
-        "Error: The database has no pos tables (no such table: article); run `pos db upgrade` first."
-    )
+    line = one_sentence(pos_at(f"sqlite:///{target}")("article", "list"))
+    assert line.startswith("Error: The database has no pos tables (no such table: ")
+    assert line.endswith("); run `pos db upgrade` first.")
 
 
 @pytest.mark.postgres

@@ -41,11 +41,9 @@ class Hostile:
 
 @pytest.fixture
 def hostile(db_url: str, config_file: Path, tmp_path: Path) -> Hostile:
-    from pos.db.articles import add_article
-    from pos.db.promos import add_promo
     from pos.runtime import Runtime
     from tests.conftest import test_config
-    from tests.factories import issue_tickets, ticket_article
+    from tests.factories import add_article, add_promo, issue_tickets, ticket_article
 
     rt = Runtime(config=test_config(), database_url=db_url, operator="tester")
     ticket_article(rt, "Gig", price_cents=2000, stock_limit=5)
@@ -266,18 +264,18 @@ def test_values_beyond_2_to_the_31_fit_where_they_are_real(hostile, db_url) -> N
 
 def test_the_database_refuses_what_slipped_past_the_boundary(hostile, db_url) -> None:
     """Below the parsers: a NUL or a number beyond its column is one sentence, the same on both backends."""
-    from pos.db.articles import set_availability
-    from pos.db.customers import add_customer
     from pos.errors import Refused
     from pos.runtime import Runtime
+    from pos.services.articles import set_availability
     from tests.conftest import test_config
+    from tests.factories import ADMIN, add_customer
 
     rt = Runtime(config=test_config(), database_url=db_url, operator="tester")
     before = database_state(db_url)
     with pytest.raises(
         Refused, match=r"^The number for stock_limit is too large to store \(at most 9223372036854775807\)\.$"
     ):
-        set_availability(rt, "Gig", 2**63)
+        set_availability(rt, ADMIN, "Gig", 2**63)
     from pos.db.engine import transaction
     from pos.db.models import Customer, OrderLine
 

@@ -69,7 +69,7 @@ def init(
         starter_config(database_url=database, printer_file=printer_file, kiosk=kiosk)
     )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new directory for the secrets: private
         with open_private(path, "w", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as exc:

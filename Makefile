@@ -31,7 +31,7 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy pos/domain
 
 test: lint
-	env -u POS_CONFIG $(BIN)/pytest $(PYTEST_ARGS)
+	env -u POS_CONFIG $(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run_all.py
@@ -39,7 +39,7 @@ bench: $(VENV)/.installed
 # Translations: extract the source strings, merge them into pos.po, compile pos.mo (commit both).
 locale: $(VENV)/.installed
 	$(BIN)/pybabel extract --no-location --sort-output --project pos -k _ -k N_ -k ngettext:1,2 -k PosError -k Refused -k NotFound -k Forbidden -k Wording -k ConfigError -k DatabaseError -k TseError -k TseUnavailable -k FileRefused -k FileMissing -o pos/locale/pos.pot pos
-	$(BIN)/pybabel update --no-fuzzy-matching --ignore-pot-creation-date -i pos/locale/pos.pot -d pos/locale -D pos
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date -i pos/locale/pos.pot -d pos/locale -D pos
 	$(BIN)/pybabel compile --statistics -d pos/locale -D pos
 
 clean:

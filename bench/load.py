@@ -83,7 +83,7 @@ def _prepare(url: str, pool: int) -> list[str]:
     codes: list[str] = []
     for name in ("Ten-ride card", "Day pass"):
         sold = sell(rt, SaleRequest([CartLine(name, pool // 2)], print_tickets=False))
-        codes += [t.code for t in sold.tickets if t.code]
+        codes += list(sold.ticket_codes)
     rt.engine.dispose()
     return codes
 

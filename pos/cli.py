@@ -33,6 +33,7 @@ for _name, _group in GROUPS.items():
 from pos.commands import (  # noqa: E402,F401
     articles,
     export,
+    fiscal,
     mail,
     operators,
     printing,
@@ -40,6 +41,7 @@ from pos.commands import (  # noqa: E402,F401
     redeem,
     sales,
     setup,
+    till,
 )
 
 

@@ -162,6 +162,7 @@ class Terminal(Section):
     name: str = "terminal-1"
     gate: str = "main"
     operator: str = "system"
+    cash_out_by_cashier: bool = False  # cash out of the drawer: admins only unless this is true
     kiosk: bool = False  # a locked-down till: quitting the app needs an admin's PIN, Ctrl+Z/Ctrl+C do nothing
 
 

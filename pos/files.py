@@ -147,9 +147,14 @@ def output_directory(path: Path) -> Path:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileRefused("Directory {path} does not exist.", path=str(directory))
+    refuse_special_file(path)
+    return directory
+
+
+def refuse_special_file(path: Path) -> None:
+    """An output path that exists must be a regular file: a device, FIFO or directory is never replaced."""
     if (path.exists() or path.is_symlink()) and not path.is_file():
         raise FileRefused("{path} is not a regular file; name a new or existing file.", path=str(path))
-    return directory
 
 
 @contextlib.contextmanager

@@ -24,6 +24,9 @@ class Runtime:
     database_url: str
     operator: str = ""
     clock: Callable[[], datetime] = field(default=system_clock)
+    training: bool = (
+        False  # training mode: sales are journalled as training, never real takings or valid tickets
+    )
 
     @cached_property
     def engine(self) -> Engine:

@@ -112,3 +112,38 @@ class ResendLike(Protocol):
 
     @property
     def sent(self) -> _SendLike | None: ...
+
+
+def return_result(lang: Language, result: ReturnLike) -> str:
+    """'Returned 2 tickets and 1 × Bier; refund 54,50 € (Cash).' for every screen that returns."""
+    _ = lang._
+    parts = []
+    if result.tickets:
+        n = len(result.tickets)
+        parts.append(lang.ngettext("{n} ticket", "{n} tickets", n).format(n=n))
+    for line in result.lines:
+        parts.append(f"{line['quantity']} × {line['article']}")
+    by = ", ".join(f"{tender_name(lang, t.tender)} {lang.money(-t.amount_cents)}" for t in result.tenders)
+    return _("Returned {items}; refund {amount} ({by}).").format(
+        items=", ".join(parts), amount=lang.money(result.refund_cents), by=by or "-"
+    )
+
+
+class _TenderLike(Protocol):
+    tender: str
+    amount_cents: int
+
+
+class ReturnLike(Protocol):
+    """pos.services.orders.ReturnResult."""
+
+    refund_cents: int
+
+    @property
+    def tickets(self) -> Sequence[str]: ...
+
+    @property
+    def lines(self) -> Sequence[dict[str, object]]: ...
+
+    @property
+    def tenders(self) -> Sequence[_TenderLike]: ...

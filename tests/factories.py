@@ -17,9 +17,12 @@ from sqlalchemy import func, insert, select, text, update
 
 from pos.db.articles import find_article
 from pos.db.engine import transaction
+from pos.db.journal import book
 from pos.db.models import Article, Order, OrderLine, Ticket
+from pos.domain.money import vat_included
 from pos.domain.roles import Role
 from pos.domain.ticket_code import make_code
+from pos.domain.till import GroupAmount, Tender, VatAmount
 from pos.runtime import Runtime
 from pos.services import articles, checkout, customers, orders, promos
 from pos.services.articles import ArticleView, NewArticle
@@ -149,8 +152,43 @@ def issue_tickets(
             tickets.append(ticket)
         if not voided:
             art.sold += count
+        else:
+            for ticket in tickets:
+                session.get(OrderLine, ticket.order_line_id).returned_quantity = 1
+            order.refunded_cents = order.total_cents
         session.flush()
+        journal_sale(session, rt, order.id, order.total_cents, art.vat_bp, art.group, count)
+        if voided:
+            journal_sale(
+                session, rt, order.id, -order.total_cents, art.vat_bp, art.group, -count, kind="return"
+            )
         return [IssuedTicket(t.id, t.code, order.id) for t in tickets]
+
+
+def journal_sale(
+    session: Any,
+    rt: Runtime,
+    order_id: int,
+    total: int,
+    vat_bp: int,
+    group: str,
+    units: int,
+    kind: str = "sale",
+) -> None:
+    """The journal line a sale (or its return) writes, for orders the tests make straight through the models."""
+    vat = vat_included(total, vat_bp) if total >= 0 else -vat_included(-total, vat_bp)
+    book(
+        session,
+        terminal=rt.terminal,
+        kind=kind,
+        at=rt.now(),
+        operator=rt.acting_operator,
+        total_cents=total,
+        order_id=order_id,
+        tenders=[Tender("cash", total, max(total, 0), 0)],
+        vat=[VatAmount(vat_bp, total - vat, vat, total)],
+        groups=[GroupAmount(group, units, total)],
+    )
 
 
 def bulk_issue_tickets(
@@ -165,9 +203,12 @@ def bulk_issue_tickets(
     brand, secret = rt.config.brand.id, rt.config.brand_secret()
     with transaction(rt.engine) as session:
         art = _article(session, article)
-        order = Order(created_at=rt.now(), terminal=rt.terminal, operator=rt.acting_operator)
+        order = Order(
+            created_at=rt.now(), terminal=rt.terminal, operator=rt.acting_operator, payment_method="free"
+        )
         session.add(order)
         session.flush()
+        journal_sale(session, rt, order.id, 0, art.vat_bp, art.group, 0)
         first = (session.execute(select(func.max(Ticket.id))).scalar() or 0) + 1
         now = rt.now()
         issued = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 import typer
 
 from pos.commands.common import JsonOption, article_app, fail, load_runtime, parse_or_fail, print_json
@@ -34,7 +35,7 @@ def add(
     from pos.domain.repeat import parse_repeat
     from pos.domain.values import parse_count
     from pos.services.articles import NewArticle, add_article
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     zone = rt.config.venue.zone
@@ -81,7 +82,7 @@ def list_(
 ) -> None:
     """List all articles with price and availability (hidden ones included, marked)."""
     from pos.services.articles import list_articles
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     zone = rt.config.venue.zone
@@ -124,7 +125,7 @@ def set_availability_(
     """Change how many units of an article can be sold in all; takes effect at once on every terminal."""
     from pos.domain.values import parse_limit
     from pos.services.articles import set_availability
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
 
     stock_limit = parse_or_fail(lambda t: parse_limit(t, "availability"), limit, "Availability")
     rt = load_runtime()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,7 +49,6 @@ def attendance(
     --from/--to select registrations by time; a ticket without one in the period counts as a no-show.
     """
     from pos.commands.common import load_runtime
-    from pos.services.base import cli_actor
     from pos.services.export import (
         FORMATS,
         PRECISIONS,
@@ -56,6 +56,7 @@ def attendance(
         export_attendance,
         export_attendance_file,
     )
+    from pos.services.operators import cli_actor
 
     if fmt not in FORMATS:
         fail(f"--format {fmt!r} is not known; use {', '.join(FORMATS)}.")
@@ -147,8 +148,8 @@ def door(
 ) -> None:
     """Door statistics: entries per hour and per gate, rejected scans by reason."""
     from pos.commands.common import load_runtime
-    from pos.services.base import cli_actor
     from pos.services.export import door_report
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     zone = rt.config.venue.zone

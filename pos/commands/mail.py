@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 import typer
 
 from pos.commands.common import (
@@ -33,8 +34,8 @@ def customer_add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a customer record."""
-    from pos.services.base import cli_actor
     from pos.services.customers import add_customer
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     customer = add_customer(rt, cli_actor(rt), name, email=email, phone=phone, birthday=birthday)
@@ -47,8 +48,8 @@ def customer_add(
 @customer_app.command("list")
 def customer_list(as_json: bool = JsonOption) -> None:
     """List the customer records."""
-    from pos.services.base import cli_actor
     from pos.services.customers import list_customers
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     rows = [c.json(rt.config.venue.zone) for c in list_customers(rt, cli_actor(rt))]
@@ -72,8 +73,8 @@ def customer_import(
     as_json: bool = JsonOption,
 ) -> None:
     """Import customers from CSV: every row or none (a bad row is named by its line number)."""
-    from pos.services.base import cli_actor
     from pos.services.customers import import_customers
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     customers = import_customers(rt, cli_actor(rt), file)
@@ -98,7 +99,7 @@ def order_resend(
     as_json: bool = JsonOption,
 ) -> None:
     """Send the order's tickets by e-mail again (a deliberate second copy of each ticket)."""
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
     from pos.services.orders import resend
 
     order = id_or_fail(order_text, "Order number")
@@ -129,8 +130,8 @@ def _echo_outcome(result: dict[str, object]) -> None:
 @mail_app.command("send-pending")
 def mail_send_pending(as_json: bool = JsonOption) -> None:
     """Send every queued mail that is due (failed ones after their back-off)."""
-    from pos.services.base import cli_actor
     from pos.services.delivery import send_pending
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     result = _outcome_json(send_pending(rt, cli_actor(rt)))
@@ -155,8 +156,8 @@ def mail_worker(
 
     from pos.domain.values import parse_seconds
     from pos.errors import Refused
-    from pos.services.base import cli_actor
     from pos.services.delivery import mail_enabled, run_sender
+    from pos.services.operators import cli_actor
 
     interval = parse_or_fail(
         lambda t: parse_seconds(t, "--interval", minimum=0.5, maximum=3600), interval_text, "--interval"
@@ -183,8 +184,8 @@ def mail_list(
     as_json: bool = JsonOption,
 ) -> None:
     """Show the outbox: what was sent, what waits for a retry and why."""
-    from pos.services.base import cli_actor
     from pos.services.delivery import list_outbox
+    from pos.services.operators import cli_actor
 
     order = id_or_fail(order_text, "--order") if order_text is not None else None
     rt = load_runtime()
@@ -220,8 +221,8 @@ def cart_link_create(
     """Create a signed cart link (what a third-party shop would hand over) and print its URL."""
     from pos.domain.cart_link import parse_duration
     from pos.domain.clock import parse_time
-    from pos.services.base import cli_actor
     from pos.services.cart_links import LinkRequest, create_cart_link, link_json
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     zone = rt.config.venue.zone
@@ -253,8 +254,8 @@ def cart_link_show(
     as_json: bool = JsonOption,
 ) -> None:
     """Verify a cart link (signature, expiry, not yet paid) and show its cart."""
-    from pos.services.base import cli_actor
     from pos.services.cart_links import check_cart_link, link_json
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     link = check_cart_link(rt, cli_actor(rt), url)

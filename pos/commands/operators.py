@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 import typer
 
 from pos.commands.common import JsonOption, fail, load_runtime, operator_app, print_json
@@ -41,8 +42,7 @@ def add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add an operator. The PIN is stored only as a salted scrypt hash."""
-    from pos.services.base import cli_actor
-    from pos.services.operators import add_operator
+    from pos.services.operators import add_operator, cli_actor
 
     rt = load_runtime()
     operator = add_operator(rt, cli_actor(rt), name, role, _ask_pin(pin_stdin))
@@ -55,8 +55,7 @@ def add(
 @operator_app.command("list")
 def list_(as_json: bool = JsonOption) -> None:
     """List operators with their role (never their PIN)."""
-    from pos.services.base import cli_actor
-    from pos.services.operators import list_operators
+    from pos.services.operators import cli_actor, list_operators
 
     rt = load_runtime()
     operators = list_operators(rt, cli_actor(rt))
@@ -75,8 +74,7 @@ def set_pin(
     as_json: bool = JsonOption,
 ) -> None:
     """Give an operator a new PIN."""
-    from pos.services.base import cli_actor
-    from pos.services.operators import change_pin
+    from pos.services.operators import change_pin, cli_actor
 
     rt = load_runtime()
     operator = change_pin(rt, cli_actor(rt), name, _ask_pin(pin_stdin))

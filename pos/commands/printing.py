@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 from typing import Any
 
 import typer
@@ -53,7 +54,7 @@ def reprint(
     as_json: bool = JsonOption,
 ) -> None:
     """Reprint an order's tickets, order slip and receipt (marked REPRINT), or only the given tickets."""
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
     from pos.services.orders import reprint as reprint_order
 
     order = id_or_fail(order_text, "Order number")
@@ -73,8 +74,8 @@ def print_pending(
     as_json: bool = JsonOption,
 ) -> None:
     """Retry print jobs that failed or never ran (printer offline, paper out), each printed once."""
-    from pos.services.base import cli_actor
     from pos.services.delivery import print_pending as run_pending
+    from pos.services.operators import cli_actor
     from pos.services.orders import print_jobs
 
     rt = load_runtime()
@@ -91,7 +92,7 @@ def preview(
     as_json: bool = JsonOption,
 ) -> None:
     """Show an order's tickets, slip and receipt as plain text, as they would print."""
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
     from pos.services.orders import preview_order
 
     if language not in (None, "de", "en"):

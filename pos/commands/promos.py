@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ def add(
     as_json: bool = JsonOption,
 ) -> None:
     """Add a promo code: unlock hidden articles, reduce ticket prices, or both."""
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
     from pos.services.promos import add_promo
 
     rt = load_runtime()
@@ -113,7 +114,7 @@ def generate(
 ) -> None:
     """Generate a batch of unguessable single codes (PREFIX-XXXX-XXXX), e.g. for a sponsor."""
     from pos.domain.values import parse_count
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
     from pos.services.promos import generate_promos
 
     how_many = parse_or_fail(
@@ -171,7 +172,7 @@ def _write_csv(handle: Any, batch: list[dict[str, Any]]) -> None:
 @promo_app.command("list")
 def list_(as_json: bool = JsonOption) -> None:
     """List promo codes with their uses, used and left."""
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
     from pos.services.promos import list_promos
 
     rt = load_runtime()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +101,8 @@ def demo(
     as_json: bool = JsonOption,
 ) -> None:
     """Load a demo venue: New Year's Eve, a concert, VIP, ride and season cards, a day ticket, drinks, merch."""
-    from pos.services.base import cli_actor
     from pos.services.demo import load_demo
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     created = load_demo(rt, cli_actor(rt), if_empty=if_empty)
@@ -114,23 +115,33 @@ def demo(
 
 
 @app.command("run")
-def run() -> None:
+def run(
+    training: bool = typer.Option(
+        False,
+        "--training",
+        help="Training mode for new cashiers: nothing counts as takings, tickets are void.",
+    ),
+) -> None:
     """Start the cashier app (the same as `pos` alone)."""
-    run_app()
+    run_app(training=training)
 
 
-def run_app() -> None:
+def run_app(*, training: bool = False) -> None:
     rt = load_runtime()
+    rt.training = training
     from pos.screens.app import PosApp
 
-    PosApp(rt).run()
+    cashier_app = PosApp(rt)
+    cashier_app.run()
+    if cashier_app.return_code:  # refused at start (e.g. the terminal runs already): the sentence was shown
+        raise typer.Exit(cashier_app.return_code)
 
 
 @db_app.command("check")
 def check(as_json: bool = JsonOption) -> None:
     """Check the invariants in SQL (nothing oversold, over-admitted or half-written); exit 1 on a violation."""
-    from pos.services.base import cli_actor
     from pos.services.database import check_database
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     checked = check_database(rt, cli_actor(rt))

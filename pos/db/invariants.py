@@ -16,25 +16,35 @@ CHECKS: dict[str, str] = {
     "oversold_articles": """
         SELECT id, sold, stock_limit FROM article WHERE stock_limit IS NOT NULL AND sold > stock_limit
     """,
-    # the sold counter agrees with the lines of orders that stand
+    # the sold counter agrees with the units not returned, plus admitted tickets returned on purpose (their
+    # places were used, so they stay sold)
     "sold_counter_mismatch": """
-        SELECT a.id, a.sold, COALESCE(s.units, 0) AS units FROM article a
-        LEFT JOIN (SELECT l.article_id, SUM(l.quantity) AS units FROM order_line l
-                   JOIN orders o ON o.id = l.order_id WHERE o.status = 'paid' GROUP BY l.article_id) s
-          ON s.article_id = a.id
-        WHERE a.sold <> COALESCE(s.units, 0)
+        SELECT a.id, a.sold, COALESCE(s.units, 0) + COALESCE(k.kept, 0) AS units FROM article a
+        LEFT JOIN (SELECT l.article_id, SUM(l.quantity - l.returned_quantity) AS units FROM order_line l
+                   JOIN orders o ON o.id = l.order_id WHERE o.status <> 'training'
+                   GROUP BY l.article_id) s ON s.article_id = a.id
+        LEFT JOIN (SELECT t.article_id, COUNT(*) AS kept FROM ticket t
+                   WHERE t.voided AND t.first_redeemed_at IS NOT NULL GROUP BY t.article_id) k ON k.article_id = a.id
+        WHERE a.sold <> COALESCE(s.units, 0) + COALESCE(k.kept, 0)
     """,
-    # every ticket line of a paid order has exactly one valid ticket with a code; cancelled orders none valid
+    # admissions against availability: never more tickets of an article used at the door than it had places
+    "over_admitted_articles": """
+        SELECT a.id, a.stock_limit, COUNT(t.id) AS admitted FROM article a
+        JOIN ticket t ON t.article_id = a.id AND t.first_redeemed_at IS NOT NULL
+        WHERE a.stock_limit IS NOT NULL
+        GROUP BY a.id, a.stock_limit HAVING COUNT(t.id) > a.stock_limit
+    """,
+    # every ticket line has exactly one ticket with a code, valid unless the line was returned
     "ticket_line_mismatch": """
-        SELECT l.id, o.status, COUNT(t.id) AS tickets, SUM(CASE WHEN t.voided THEN 0 ELSE 1 END) AS valid
-        FROM order_line l JOIN orders o ON o.id = l.order_id JOIN article a ON a.id = l.article_id
+        SELECT l.id, l.returned_quantity, COUNT(t.id) AS tickets, SUM(CASE WHEN t.voided THEN 0 ELSE 1 END) AS valid
+        FROM order_line l JOIN article a ON a.id = l.article_id JOIN orders o ON o.id = l.order_id
         LEFT JOIN ticket t ON t.order_line_id = l.id
         WHERE a.is_ticket
-        GROUP BY l.id, o.status
+        GROUP BY l.id, l.returned_quantity, o.status
         HAVING COUNT(t.id) <> 1
-            OR (o.status = 'paid' AND SUM(CASE WHEN t.voided THEN 0 ELSE 1 END) <> 1)
-            OR (o.status = 'cancelled' AND SUM(CASE WHEN t.voided THEN 0 ELSE 1 END) <> 0)
+            OR SUM(CASE WHEN t.voided THEN 0 ELSE 1 END) <> (CASE WHEN o.status = 'training' THEN 0 ELSE 1 - l.returned_quantity END)
     """,
+    "returned_more_than_sold": "SELECT id, quantity, returned_quantity FROM order_line WHERE returned_quantity > quantity OR returned_quantity < 0",
     "tickets_without_code": "SELECT id FROM ticket WHERE code IS NULL",
     "orders_without_lines": """
         SELECT o.id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_line l WHERE l.order_id = o.id)
@@ -49,7 +59,58 @@ CHECKS: dict[str, str] = {
         SELECT id, payment_method, total_cents, given_cents, change_cents FROM orders
         WHERE (payment_method = 'free' AND total_cents <> 0)
            OR (payment_method <> 'free' AND given_cents - change_cents <> total_cents)
-           OR change_cents < 0
+           OR change_cents < 0 OR refunded_cents > total_cents
+    """,
+    # the journal: numbers without gaps per terminal, and the terminal's counter at the last of them
+    "journal_gaps": """
+        SELECT j.terminal, COUNT(*) AS lines, MIN(j.number) AS first, MAX(j.number) AS last,
+               MAX(t.journal_seq) AS counter
+        FROM journal j LEFT JOIN terminal t ON t.name = j.terminal
+        GROUP BY j.terminal
+        HAVING MIN(j.number) <> 1 OR MAX(j.number) <> COUNT(*) OR MAX(t.journal_seq) IS NULL
+            OR MAX(t.journal_seq) <> MAX(j.number)
+    """,
+    # each sale line is its order (one per order, the same total), and its tenders sum to that total
+    "journal_sale_mismatch": """
+        SELECT o.id, o.total_cents, COUNT(j.id) AS sale_lines, MAX(j.total_cents) AS journal_total
+        FROM orders o LEFT JOIN journal j ON j.order_id = o.id AND j.kind = 'sale'
+        GROUP BY o.id, o.total_cents
+        HAVING COUNT(j.id) <> 1 OR MAX(j.total_cents) <> o.total_cents
+    """,
+    "journal_tender_mismatch": """
+        SELECT j.id, j.kind, j.total_cents, COALESCE(SUM(t.amount_cents), 0) AS tenders FROM journal j
+        LEFT JOIN journal_tender t ON t.journal_id = j.id
+        GROUP BY j.id, j.kind, j.total_cents
+        HAVING COALESCE(SUM(t.amount_cents), 0) <> j.total_cents
+    """,
+    # refunds: what an order's returns paid back is what the order says it refunded
+    "journal_refund_mismatch": """
+        SELECT o.id, o.refunded_cents, COALESCE(-SUM(j.total_cents), 0) AS journal_refunds FROM orders o
+        LEFT JOIN journal j ON j.order_id = o.id AND j.kind = 'return'
+        GROUP BY o.id, o.refunded_cents
+        HAVING COALESCE(-SUM(j.total_cents), 0) <> o.refunded_cents
+    """,
+    # a closed shift: its difference line is counted minus the cash its journal expects, and nothing was booked
+    # into it after that line
+    "shift_cash_mismatch": """
+        SELECT s.id, s.counted_cents, d.total_cents AS difference, COALESCE(c.cash, 0) AS expected
+        FROM shift s
+        JOIN journal d ON d.shift_id = s.id AND d.kind = 'difference'
+        LEFT JOIN (SELECT j.shift_id, SUM(CASE WHEN j.kind = 'sale' THEN t.given_cents - t.change_cents
+                                               ELSE t.amount_cents END) AS cash
+                   FROM journal j JOIN journal_tender t ON t.journal_id = j.id
+                   WHERE t.tender = 'cash' AND j.kind <> 'difference' AND NOT j.training
+                   GROUP BY j.shift_id) c ON c.shift_id = s.id
+        WHERE s.closed_at IS NOT NULL AND d.total_cents <> s.counted_cents - COALESCE(c.cash, 0)
+    """,
+    "booked_after_close": """
+        SELECT j.id, j.shift_id, j.number, j.kind FROM journal j
+        JOIN journal d ON d.shift_id = j.shift_id AND d.kind = 'difference' AND d.terminal = j.terminal
+        WHERE j.number > d.number
+    """,
+    "closed_shift_without_z": """
+        SELECT s.id FROM shift s WHERE s.closed_at IS NOT NULL
+           AND (s.z_number IS NULL OR NOT EXISTS (SELECT 1 FROM journal d WHERE d.shift_id = s.id AND d.kind = 'difference'))
     """,
     # door: accepted entries never exceed what the ticket allows, one first validation at most
     "over_admitted_tickets": """

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
-from pos.db.engine import make_engine, normalise_url, secure_sqlite_file
+from pos.db.engine import normalise_url, secure_sqlite_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,15 +20,9 @@ def alembic_config(url: str) -> AlembicConfig:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate to `revision`; the one command that may create a new SQLite file (and its directory)."""
-    engine = make_engine(url, create=True)
-    try:
-        with engine.begin() as connection:
-            cfg = alembic_config(url)
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, revision)
-    finally:
-        engine.dispose()
+    """Migrate to `revision`; the one command that may create a new SQLite file (and its directory): the
+    migration environment opens the database with `make_engine(url, create=True)`."""
+    command.upgrade(alembic_config(url), revision)
     secure_sqlite_file(url)
 
 

@@ -103,14 +103,24 @@ class Operator(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class Terminal(SQLModel, table=True):
+    """A till by its `[terminal] name`: the counters its journal lines and Z reports are numbered by."""
+
+    name: str = Field(primary_key=True)
+    journal_seq: int = 0  # the number of its last journal line (gap-free)
+    z_seq: int = 0  # the number of its last Z report
+
+
 class Shift(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    operator_id: int = Field(foreign_key="operator.id", index=True)
+    operator_id: int | None = Field(default=None, foreign_key="operator.id", index=True)
+    operator: str = ""  # who opened it (an operator's name, or the CLI's [terminal] operator)
     terminal: str
     opened_at: datetime = Field(sa_type=UTCDateTime)
     float_cents: int = Field(default=0, sa_type=BigCount)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     counted_cents: int | None = Field(default=None, sa_type=BigCount)
+    z_number: int | None = None  # consecutive per terminal, given at close
 
 
 class Order(SQLModel, table=True):
@@ -132,6 +142,7 @@ class Order(SQLModel, table=True):
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cart_link_id: str | None = Field(default=None, unique=True)  # a paid cart link cannot be paid again
     link_promo: bool = False
+    refunded_cents: int = Field(default=0, sa_type=BigInteger)  # paid back by returns so far
 
 
 class OrderLine(SQLModel, table=True):
@@ -150,6 +161,7 @@ class OrderLine(SQLModel, table=True):
     promo_code_id: int | None = Field(default=None, foreign_key="promo_code.id")
     valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
     valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    returned_quantity: int = 0  # units given back by returns (a ticket line: 1 once its ticket is returned)
 
 
 class Ticket(SQLModel, table=True):
@@ -287,3 +299,61 @@ class OutboxMail(SQLModel, table=True):
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class JournalLine(SQLModel, table=True):
+    """One movement of money at a till, append-only, numbered without gaps per terminal.
+
+    kind: sale | return | float | cash_in | cash_out | difference. Amounts are signed: a return or a cash out
+    is negative. Its tenders, VAT per rate and article groups are in the three tables below.
+    """
+
+    __tablename__ = "journal"
+    __table_args__ = (UniqueConstraint("terminal", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    terminal: str
+    number: int
+    kind: str
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    operator: str = ""
+    shift_id: int | None = Field(default=None, foreign_key="shift.id", index=True)
+    order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
+    total_cents: int = Field(default=0, sa_type=BigInteger)
+    reason: str | None = None
+    training: bool = False
+    tse_tx_id: str | None = None  # the TSE transaction id, chosen before the signer is asked
+    fiscal: str | None = None  # the TSE's answer (JSON), or the outage
+    tse_outage: bool = False
+
+
+class JournalTender(SQLModel, table=True):
+    __tablename__ = "journal_tender"
+
+    id: int | None = Field(default=None, primary_key=True)
+    journal_id: int = Field(foreign_key="journal.id", index=True)
+    tender: str  # cash | card | free
+    amount_cents: int = Field(sa_type=BigInteger)  # what it paid of the line's total (negative: refunded)
+    given_cents: int = Field(default=0, sa_type=BigInteger)  # cash handed over
+    change_cents: int = Field(default=0, sa_type=BigInteger)
+
+
+class JournalVat(SQLModel, table=True):
+    __tablename__ = "journal_vat"
+
+    id: int | None = Field(default=None, primary_key=True)
+    journal_id: int = Field(foreign_key="journal.id", index=True)
+    rate_bp: int
+    net_cents: int = Field(sa_type=BigInteger)
+    vat_cents: int = Field(sa_type=BigInteger)
+    gross_cents: int = Field(sa_type=BigInteger)
+
+
+class JournalGroup(SQLModel, table=True):
+    __tablename__ = "journal_group"
+
+    id: int | None = Field(default=None, primary_key=True)
+    journal_id: int = Field(foreign_key="journal.id", index=True)
+    group: str
+    units: int = Field(sa_type=BigInteger)
+    total_cents: int = Field(sa_type=BigInteger)

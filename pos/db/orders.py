@@ -6,13 +6,15 @@ sale's own result all come through `order_json`, so they cannot disagree.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from pos.db.models import Customer, Order, OrderLine, PromoCode, Ticket
+from pos.db.models import Customer, JournalLine, JournalTender, Order, OrderLine, PromoCode, Ticket
 from pos.domain.clock import iso_local
+from pos.domain.fiscal import fiscal_from_dict
 from pos.domain.money import rate_number
 from pos.domain.order import PricedLine, totals
 from pos.errors import NotFound
@@ -51,15 +53,34 @@ def order_json(
     if tickets is None:
         tickets = order_tickets(session, order.id)
     code_by_line = {ticket.order_line_id: ticket.code for ticket in tickets}
+    ticket_by_line = {ticket.order_line_id: ticket for ticket in tickets}
     names = {line.article_id: line.article_name for line in lines}
     priced = priced_order_lines(session, lines)
     order_totals = totals(priced)
+    sale = session.exec(
+        select(JournalLine).where(JournalLine.order_id == order.id, JournalLine.kind == "sale")
+    ).first()
+    payments = (
+        [
+            {"tender": t.tender, "amount_cents": t.amount_cents}
+            for t in session.exec(
+                select(JournalTender)
+                .where(JournalTender.journal_id == sale.id)
+                .order_by(col(JournalTender.id))
+            )
+        ]
+        if sale is not None
+        else []
+    )
     return {
         "id": order.id,
         "status": order.status,
         "created_at": iso_local(order.created_at, zone),
         "cancelled_at": iso_local(order.cancelled_at, zone),
-        "lines": [_line_json(line, row, code_by_line) for line, row in zip(priced, lines, strict=True)],
+        "lines": [
+            _line_json(line, row, code_by_line, ticket_by_line.get(row.id))
+            for line, row in zip(priced, lines, strict=True)
+        ],
         "total_cents": order.total_cents,
         "discount_cents": order_totals.discount_cents,
         "vat": [
@@ -76,6 +97,10 @@ def order_json(
             "given_cents": order.given_cents,
             "change_cents": order.change_cents,
         },
+        "payments": payments,
+        "refunded_cents": order.refunded_cents,
+        "journal_number": sale.number if sale is not None else None,
+        "fiscal": _fiscal_json(sale.fiscal if sale is not None else None),
         "tickets": [{"code": t.code, "article": names.get(t.article_id)} for t in tickets],
         "unused_codes": list(unused_codes),
         "customer": _customer_json(session, order),
@@ -104,7 +129,7 @@ def _priced_line(index: int, line: OrderLine, promo_codes: dict[int, str]) -> Pr
 
 
 def _line_json(
-    line: PricedLine, row: OrderLine, code_by_line: dict[int | None, str | None]
+    line: PricedLine, row: OrderLine, code_by_line: dict[int | None, str | None], ticket: Ticket | None
 ) -> dict[str, Any]:
     return {
         "article": line.name,
@@ -116,6 +141,8 @@ def _line_json(
         "total_cents": line.total_cents,
         "promo_code": line.promo_code,
         "ticket_code": code_by_line.get(row.id),
+        "returned_quantity": row.returned_quantity,
+        "admitted": ticket is not None and ticket.first_redeemed_at is not None,
     }
 
 
@@ -143,3 +170,9 @@ def _customer_json(session: Session, order: Order) -> dict[str, Any] | None:
     if order.guest_name or order.guest_email:
         return {"id": None, "name": order.guest_name, "email": order.guest_email}
     return None
+
+
+def _fiscal_json(stored: str | None) -> dict[str, Any] | None:
+    """The sale's TSE data as `pos sell --json` shows it (null without a signer)."""
+    result = fiscal_from_dict(json.loads(stored)) if stored else None
+    return result.to_json() if result is not None else None

@@ -1,6 +1,6 @@
 """Promo codes in the database: read the entered ones, count uses atomically, insert and list codes.
 
-consume and return_uses run inside the caller's sale or return transaction, so a use lost to another
+consume and return_line_uses run inside the caller's sale or return transaction, so a use lost to another
 terminal rolls the whole sale back. The rules (stages, validity, the allocation) are in pos/domain/promo.py.
 """
 
@@ -114,10 +114,13 @@ def _uses_per_ticket(
     return uses
 
 
-def return_uses(session: Session, order_id: int) -> None:
-    """On cancel: each use of the order is returned once, even if two cancels race."""
+def return_line_uses(session: Session, line_ids: Sequence[int | None]) -> None:
+    """A return gives back the uses its tickets carried, each once, even if two returns race."""
+    ids = [line_id for line_id in line_ids if line_id is not None]
+    if not ids:
+        return
     uses = session.exec(
-        select(PromoUse).where(PromoUse.order_id == order_id, col(PromoUse.returned).is_(False))
+        select(PromoUse).where(col(PromoUse.order_line_id).in_(ids), col(PromoUse.returned).is_(False))
     ).all()
     for use in uses:
         marked = session.execute(
@@ -134,7 +137,6 @@ def return_uses(session: Session, order_id: int) -> None:
             .values(used=col(PromoCode.used) - 1)
             .execution_options(synchronize_session=False)
         )
-    session.expire_all()
 
 
 def _article_sets(session: Session, table: Any, ids: list[int]) -> dict[int, set[int]]:

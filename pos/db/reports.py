@@ -1,67 +1,58 @@
-"""Sales report: revenue and counts by article group and by payment method; cancelled orders excluded."""
+"""The sales report: the journal's sales and returns over a period, summed like a shift report."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement
-from sqlmodel import Session, col, func, select
+from sqlmodel import col
 
 from pos.db.engine import transaction
-from pos.db.models import Order, OrderLine
+from pos.db.journal import entries
+from pos.db.models import JournalLine
 from pos.domain.clock import iso_local
+from pos.domain.money import rate_number
+from pos.domain.till import sum_journal
 from pos.runtime import Runtime
 
 
-def sales_breakdown(
-    session: Session, conditions: Sequence[ColumnElement[bool]]
-) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
-    """(method, orders, cents) by payment method and (group, units, cents) by article group; shared with the Z report."""
-    by_payment = session.exec(
-        select(Order.payment_method, func.count(col(Order.id)), func.coalesce(func.sum(Order.total_cents), 0))
-        .where(*conditions)
-        .group_by(col(Order.payment_method))
-        .order_by(col(Order.payment_method))
-    ).all()
-    by_group = session.exec(
-        select(
-            OrderLine.article_group,
-            func.coalesce(func.sum(OrderLine.quantity), 0),
-            func.coalesce(func.sum(OrderLine.total_cents), 0),
-        )
-        .join(Order, col(Order.id) == col(OrderLine.order_id))
-        .where(*conditions)
-        .group_by(col(OrderLine.article_group))
-        .order_by(col(OrderLine.article_group))
-    ).all()
-    return (
-        [(method, int(n), int(total)) for method, n, total in by_payment],
-        [(group, int(n), int(total)) for group, n, total in by_group],
-    )
-
-
 def sales_report(
-    rt: Runtime, *, start: datetime | None = None, end: datetime | None = None, shift_id: int | None = None
+    rt: Runtime, *, start: datetime | None = None, end: datetime | None = None
 ) -> dict[str, Any]:
-    """Paid orders created in [start, end) (either open), optionally of one shift."""
-    conditions: list[ColumnElement[bool]] = [col(Order.status) == "paid"]
+    """Sales and returns booked in [start, end) (either open), by article group, tender and VAT rate."""
+    conditions: list[ColumnElement[bool]] = [
+        col(JournalLine.kind).in_(("sale", "return")),
+        col(JournalLine.training).is_(False),
+    ]
     if start is not None:
-        conditions.append(col(Order.created_at) >= start)
+        conditions.append(col(JournalLine.at) >= start)
     if end is not None:
-        conditions.append(col(Order.created_at) < end)
-    if shift_id is not None:
-        conditions.append(col(Order.shift_id) == shift_id)
+        conditions.append(col(JournalLine.at) < end)
     with transaction(rt.engine) as session:
-        by_payment, by_group = sales_breakdown(session, conditions)
+        sums = sum_journal(entries(session, *conditions))
     zone = rt.config.venue.zone
-    payments = [{"method": m, "orders": int(n), "total_cents": int(total)} for m, n, total in by_payment]
     return {
         "from": iso_local(start, zone),
         "to": iso_local(end, zone),
-        "orders": sum(p["orders"] for p in payments),
-        "total_cents": sum(p["total_cents"] for p in payments),
-        "by_group": [{"group": g, "units": int(n), "total_cents": int(total)} for g, n, total in by_group],
-        "by_payment": payments,
+        "orders": sums.sales,
+        "returns": sums.returns,
+        "sales_cents": sums.sales_cents,
+        "returns_cents": sums.returns_cents,
+        "total_cents": sums.net_sales_cents,
+        "by_group": [
+            {"group": g.group, "units": g.units, "total_cents": g.total_cents} for g in sums.by_group
+        ],
+        "by_payment": [
+            {"method": t.tender, "orders": t.count, "total_cents": t.total_cents} for t in sums.by_tender
+        ],
+        "by_vat": [
+            {
+                "rate": rate_number(v.rate_bp),
+                "net_cents": v.net_cents,
+                "vat_cents": v.vat_cents,
+                "gross_cents": v.gross_cents,
+            }
+            for v in sums.by_vat
+        ],
     }

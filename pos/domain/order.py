@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pos.domain.money import format_plain, vat_included
+from pos.domain.till import GroupAmount
 from pos.errors import Refused
 
 PAYMENT_METHODS = ("cash", "card")
@@ -176,3 +177,13 @@ def settle(total_cents: int, method: str, given_cents: int | None = None) -> Pay
             total=format_plain(total_cents),
         )
     return Payment(method="cash", given_cents=given, change_cents=given - total_cents)
+
+
+def group_amounts(lines: Sequence[PricedLine]) -> list[GroupAmount]:
+    """Units and amount per article group: what a journal line records for the group report."""
+    groups: dict[str, list[int]] = {}
+    for line in lines:
+        parts = groups.setdefault(line.group, [0, 0])
+        parts[0] += line.quantity
+        parts[1] += line.total_cents
+    return [GroupAmount(name, units, total) for name, (units, total) in sorted(groups.items())]

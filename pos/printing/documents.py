@@ -6,11 +6,11 @@ laid out for 58 or 80 mm paper, previewed as text, or drawn as an image, in Germ
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pos.domain.fiscal import Outage, Signature
+from pos.domain.fiscal import Outage, Signature, fiscal_from_dict
 from pos.domain.order import VatGroup
 
 
@@ -43,6 +43,7 @@ class TicketDoc:
     repeat_limit: int | None = None  # re-entries after the first; None = unlimited
     holder_name: str | None = None
     reprint: bool = False
+    training: bool = False  # sold in training mode: printed as such, never valid
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class SlipDoc:
     operator: str
     lines: tuple[SlipLine, ...]
     reprint: bool = False
+    training: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,12 @@ class ReceiptDoc:
     lines: tuple[ReceiptLine, ...]
     vat: tuple[VatGroup, ...]
     total_cents: int
-    payment_method: str  # cash | card | free
+    payment_method: str  # cash | card | free | split
     given_cents: int
     change_cents: int
     reprint: bool = False
+    tenders: tuple[TenderLine, ...] = ()  # a split payment: what each tender paid
+    training: bool = False
     # With a TSE ([fiscal] signer): the journal's consecutive receipt number, and the signature (or the outage
     # mark) printed as the fiscal block with its QR code. None keeps the receipt as it was without a signer.
     receipt_number: int | None = None
@@ -96,44 +100,56 @@ class ReceiptDoc:
 
 
 @dataclass(frozen=True)
-class PaymentTotal:
-    method: str
-    orders: int
+class TenderTotal:
+    tender: str  # cash | card | free
+    count: int
     cents: int
 
 
 @dataclass(frozen=True)
 class GroupTotal:
     group: str
+    units: int
     cents: int
 
 
 @dataclass(frozen=True)
+class VatTotal:
+    rate_bp: int
+    net_cents: int
+    vat_cents: int
+    gross_cents: int
+
+
+@dataclass(frozen=True)
 class ZReportDoc:
-    """The shift close: a snapshot stored as the print job's payload, so a reprint shows the same numbers."""
+    """An X report (the shift stays open) or a Z report (at close, with its Z number), summed from the journal.
+
+    Stored as the print job's payload: a reprint shows the same numbers.
+    """
 
     letterhead: Letterhead
     shift_id: int
+    z_number: int | None
     terminal: str
     operator: str
     opened_at: datetime
     closed_at: datetime | None
     float_cents: int
-    by_payment: tuple[PaymentTotal, ...]
-    by_group: tuple[GroupTotal, ...]
-    cash_sales_cents: int
+    sales_cents: int
+    returns_cents: int  # negative
+    cash_in_cents: int
+    cash_out_cents: int
+    cash_taken_cents: int
+    change_cents: int
+    cash_refunded_cents: int
+    expected_cash_cents: int
     counted_cents: int | None
-    cancelled_orders: int = 0
-    cancelled_cents: int = 0
+    by_tender: tuple[TenderTotal, ...] = ()
+    by_group: tuple[GroupTotal, ...] = ()
+    by_vat: tuple[VatTotal, ...] = ()
+    tse_outages: int = 0
     reprint: bool = False
-    sales_cents: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "sales_cents", sum(p.cents for p in self.by_payment))
-
-    @property
-    def expected_cash_cents(self) -> int:
-        return self.float_cents + self.cash_sales_cents
 
     @property
     def difference_cents(self) -> int | None:
@@ -141,29 +157,98 @@ class ZReportDoc:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data.pop("sales_cents")
         data["opened_at"] = self.opened_at.isoformat()
         data["closed_at"] = self.closed_at.isoformat() if self.closed_at else None
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ZReportDoc:
-        return cls(
-            letterhead=Letterhead(**data["letterhead"]),
-            shift_id=data["shift_id"],
-            terminal=data["terminal"],
-            operator=data["operator"],
-            opened_at=datetime.fromisoformat(data["opened_at"]),
-            closed_at=datetime.fromisoformat(data["closed_at"]) if data["closed_at"] else None,
-            float_cents=data["float_cents"],
-            by_payment=tuple(PaymentTotal(**p) for p in data["by_payment"]),
-            by_group=tuple(GroupTotal(**g) for g in data["by_group"]),
-            cash_sales_cents=data["cash_sales_cents"],
-            counted_cents=data["counted_cents"],
-            cancelled_orders=data.get("cancelled_orders", 0),
-            cancelled_cents=data.get("cancelled_cents", 0),
-            reprint=data.get("reprint", False),
-        )
+        values = dict(data)
+        values["letterhead"] = Letterhead(**data["letterhead"])
+        values["opened_at"] = datetime.fromisoformat(data["opened_at"])
+        values["closed_at"] = datetime.fromisoformat(data["closed_at"]) if data["closed_at"] else None
+        values["by_tender"] = tuple(TenderTotal(**t) for t in data["by_tender"])
+        values["by_group"] = tuple(GroupTotal(**g) for g in data["by_group"])
+        values["by_vat"] = tuple(VatTotal(**v) for v in data["by_vat"])
+        return cls(**values)
 
 
-Document = TicketDoc | SlipDoc | ReceiptDoc | ZReportDoc
+@dataclass(frozen=True)
+class ReturnLine:
+    name: str
+    quantity: int
+    refund_cents: int
+    ticket_code: str | None = None
+
+
+@dataclass(frozen=True)
+class TenderLine:
+    tender: str
+    cents: int
+
+
+@dataclass(frozen=True)
+class ReturnDoc:
+    """The return slip: what came back from which order, and how the refund was paid out."""
+
+    letterhead: Letterhead
+    order_id: int
+    journal_number: int
+    at: datetime
+    terminal: str
+    operator: str
+    lines: tuple[ReturnLine, ...]
+    refunds: tuple[TenderLine, ...]
+    refund_cents: int
+    forced: bool = False  # an admitted ticket was returned on purpose
+    reprint: bool = False
+    fiscal: Signature | Outage | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        data["fiscal"] = self.fiscal.to_dict() if self.fiscal is not None else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReturnDoc:
+        values = dict(data)
+        values["fiscal"] = fiscal_from_dict(data.get("fiscal"))
+        values["letterhead"] = Letterhead(**data["letterhead"])
+        values["at"] = datetime.fromisoformat(data["at"])
+        values["lines"] = tuple(ReturnLine(**line) for line in data["lines"])
+        values["refunds"] = tuple(TenderLine(**t) for t in data["refunds"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class CashDoc:
+    """A cash movement slip (cash in, cash out): it also opens the drawer."""
+
+    letterhead: Letterhead
+    kind: str  # cash_in | cash_out
+    amount_cents: int
+    reason: str
+    at: datetime
+    terminal: str
+    operator: str
+    journal_number: int
+    reprint: bool = False
+    fiscal: Signature | Outage | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        data["fiscal"] = self.fiscal.to_dict() if self.fiscal is not None else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CashDoc:
+        values = dict(data)
+        values["fiscal"] = fiscal_from_dict(data.get("fiscal"))
+        values["letterhead"] = Letterhead(**data["letterhead"])
+        values["at"] = datetime.fromisoformat(data["at"])
+        return cls(**values)
+
+
+Document = TicketDoc | SlipDoc | ReceiptDoc | ZReportDoc | ReturnDoc | CashDoc

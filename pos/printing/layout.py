@@ -16,7 +16,7 @@ from pos.domain.fiscal import Outage, Signature, tse_time
 from pos.domain.money import rate_number
 from pos.domain.repeat import total_entries
 from pos.i18n import Language
-from pos.printing.documents import Document, ReceiptDoc, SlipDoc, TicketDoc, ZReportDoc
+from pos.printing.documents import CashDoc, Document, ReceiptDoc, ReturnDoc, SlipDoc, TicketDoc, ZReportDoc
 
 Align = Literal["left", "center", "right"]
 COLUMNS = {80: 48, 58: 32}
@@ -98,6 +98,15 @@ def reprint_banner(lang: Language) -> list[Block]:
     return [Line(lang._("REPRINT"), "center", bold=True, large=True), Feed()]
 
 
+def training_banner(lang: Language, width: int) -> list[Block]:
+    """A training sale says so on every document: not takings, not a valid ticket."""
+    return [
+        Line(lang._("TRAINING"), "center", bold=True, large=True),
+        *wrap(lang._("Training mode: not valid, not a sale."), width, align="center", bold=True),
+        Feed(),
+    ]
+
+
 def letterhead(doc: Document, width: int) -> list[Block]:
     head = doc.letterhead
     blocks: list[Block] = []
@@ -140,6 +149,8 @@ def validity_lines(lang: Language, doc: TicketDoc) -> list[str]:
 def ticket_layout(doc: TicketDoc, lang: Language, width: int) -> list[Block]:
     blocks: list[Block] = reprint_banner(lang) if doc.reprint else []
     blocks += letterhead(doc, width)
+    if doc.training:
+        blocks += training_banner(lang, width)
     blocks.append(Rule())
     blocks += wrap(doc.article_name, width, align="center", bold=True, large=True)
     for text in validity_lines(lang, doc):
@@ -165,6 +176,8 @@ def order_heading(doc: SlipDoc | ReceiptDoc, lang: Language, width: int) -> list
 def slip_layout(doc: SlipDoc, lang: Language, width: int) -> list[Block]:
     blocks: list[Block] = reprint_banner(lang) if doc.reprint else []
     blocks += wrap(lang._("Order slip"), width, align="center", bold=True, large=True)
+    if doc.training:
+        blocks += training_banner(lang, width)
     blocks += letterhead(doc, width)
     blocks += order_heading(doc, lang, width)
     for item in doc.lines:
@@ -239,11 +252,14 @@ def fiscal_block(fiscal: Signature | Outage, lang: Language, width: int) -> list
 
 def receipt_layout(doc: ReceiptDoc, lang: Language, width: int, *, cash_drawer: bool = False) -> list[Block]:
     blocks: list[Block] = []
-    if cash_drawer and doc.payment_method == "cash" and not doc.reprint:
+    takes_cash = doc.payment_method == "cash" or any(t.tender == "cash" for t in doc.tenders)
+    if cash_drawer and takes_cash and not doc.reprint:
         blocks.append(CashDrawer())  # first, so the drawer is open while the receipt prints
     if doc.reprint:
         blocks += reprint_banner(lang)
     blocks += letterhead(doc, width)
+    if doc.training:
+        blocks += training_banner(lang, width)
     blocks += venue_details(doc, lang, width)
     blocks += wrap(lang._("Receipt"), width, align="center", bold=True)
     if doc.receipt_number is not None:
@@ -254,9 +270,20 @@ def receipt_layout(doc: ReceiptDoc, lang: Language, width: int, *, cash_drawer: 
     blocks += receipt_items(doc, lang, width)
     blocks.append(Rule())
     blocks += pair(lang._("Total"), lang.money(doc.total_cents), width, bold=True)
-    blocks += pair(payment_name(lang, doc.payment_method), lang.money(doc.given_cents), width)
-    if doc.payment_method == "cash":
-        blocks += pair(lang._("Change"), lang.money(doc.change_cents), width)
+    if doc.tenders:
+        for tender in doc.tenders:
+            blocks += pair(payment_name(lang, tender.tender), lang.money(tender.cents), width)
+        if doc.change_cents:
+            blocks += pair(
+                lang._("Cash given"),
+                lang.money(doc.given_cents - sum(t.cents for t in doc.tenders if t.tender != "cash")),
+                width,
+            )
+            blocks += pair(lang._("Change"), lang.money(doc.change_cents), width)
+    else:
+        blocks += pair(payment_name(lang, doc.payment_method), lang.money(doc.given_cents), width)
+        if doc.payment_method == "cash":
+            blocks += pair(lang._("Change"), lang.money(doc.change_cents), width)
     blocks.append(Rule())
     for group in doc.vat:
         label = lang._("VAT {rate} of {gross}").format(
@@ -278,8 +305,14 @@ def format_rate(lang: Language, bp: int) -> str:
 
 
 def zreport_layout(doc: ZReportDoc, lang: Language, width: int) -> list[Block]:
+    """The X report (interim) or the Z report (with its number): every figure summed from the journal."""
     blocks: list[Block] = reprint_banner(lang) if doc.reprint else []
-    blocks += wrap(lang._("Z report"), width, align="center", bold=True, large=True)
+    title = (
+        lang._("X report")
+        if doc.z_number is None
+        else lang._("Z report {number}").format(number=doc.z_number)
+    )
+    blocks += wrap(title, width, align="center", bold=True, large=True)
     blocks += letterhead(doc, width)
     blocks += wrap(lang._("Shift {number}").format(number=doc.shift_id), width, align="center")
     who = ", ".join(part for part in (doc.terminal, doc.operator) if part)
@@ -287,26 +320,83 @@ def zreport_layout(doc: ZReportDoc, lang: Language, width: int) -> list[Block]:
     blocks += pair(lang._("Opened"), lang.datetime(doc.opened_at), width)
     closed = lang.datetime(doc.closed_at) if doc.closed_at else lang._("open")
     blocks += pair(lang._("Closed"), closed, width)
-    blocks += [Rule(), *wrap(lang._("Sales by payment method"), width, bold=True)]
-    for payment in doc.by_payment:
-        label = f"{payment_name(lang, payment.method)} ({payment.orders})"
-        blocks += pair(label, lang.money(payment.cents), width)
-    blocks += pair(lang._("Total"), lang.money(doc.sales_cents), width, bold=True)
-    if doc.cancelled_orders:
-        label = lang._("Cancelled orders ({count})").format(count=doc.cancelled_orders)
-        blocks += pair(label, lang.money(doc.cancelled_cents), width)
+    blocks += [Rule(), *wrap(lang._("Sales by tender"), width, bold=True)]
+    for tender in doc.by_tender:
+        blocks += pair(
+            f"{payment_name(lang, tender.tender)} ({tender.count})", lang.money(tender.cents), width
+        )
+    blocks += pair(lang._("Sales"), lang.money(doc.sales_cents), width, bold=True)
+    blocks += pair(lang._("Returns"), lang.money(doc.returns_cents), width)
+    blocks += pair(lang._("Net sales"), lang.money(doc.sales_cents + doc.returns_cents), width, bold=True)
     blocks += [Rule(), *wrap(lang._("Sales by article group"), width, bold=True)]
     for group in doc.by_group:
-        blocks += pair(group.group, lang.money(group.cents), width)
+        blocks += pair(f"{group.group} ({group.units})", lang.money(group.cents), width)
+    blocks += [Rule(), *wrap(lang._("VAT by rate"), width, bold=True)]
+    for vat in doc.by_vat:
+        blocks += pair(format_rate(lang, vat.rate_bp), lang.money(vat.gross_cents), width, bold=True)
+        blocks += pair("  " + lang._("Net"), lang.money(vat.net_cents), width)
+        blocks += pair("  " + lang._("VAT"), lang.money(vat.vat_cents), width)
     blocks += [Rule(), *wrap(lang._("Cash drawer"), width, bold=True)]
     blocks += pair(lang._("Float"), lang.money(doc.float_cents), width)
-    blocks += pair(lang._("Cash sales"), lang.money(doc.cash_sales_cents), width)
+    blocks += pair(lang._("Cash taken"), lang.money(doc.cash_taken_cents), width)
+    blocks += pair(lang._("Change given"), lang.money(-doc.change_cents), width)
+    blocks += pair(lang._("Cash refunded"), lang.money(-doc.cash_refunded_cents), width)
+    blocks += pair(lang._("Cash in"), lang.money(doc.cash_in_cents), width)
+    blocks += pair(lang._("Cash out"), lang.money(-doc.cash_out_cents), width)
     blocks += pair(lang._("Expected cash"), lang.money(doc.expected_cash_cents), width, bold=True)
     counted = lang._("not counted") if doc.counted_cents is None else lang.money(doc.counted_cents)
     blocks += pair(lang._("Counted cash"), counted, width)
     if doc.difference_cents is not None:
         blocks += pair(lang._("Difference"), lang.money(doc.difference_cents), width, bold=True)
+    if doc.tse_outages:
+        blocks += [Rule(), *wrap(lang._("TSE outages: {n}").format(n=doc.tse_outages), width, bold=True)]
     return [*blocks, Rule(), Cut()]
+
+
+def return_layout(doc: ReturnDoc, lang: Language, width: int, *, cash_drawer: bool = False) -> list[Block]:
+    blocks: list[Block] = []
+    if cash_drawer and any(t.tender == "cash" for t in doc.refunds) and not doc.reprint:
+        blocks.append(CashDrawer())
+    if doc.reprint:
+        blocks += reprint_banner(lang)
+    blocks += letterhead(doc, width)
+    blocks += wrap(lang._("Return"), width, align="center", bold=True, large=True)
+    blocks += wrap(lang._("Receipt no. {number}").format(number=doc.journal_number), width, align="center")
+    blocks += pair(lang._("Order {number}").format(number=doc.order_id), lang.datetime(doc.at), width)
+    who = ", ".join(part for part in (doc.terminal, doc.operator) if part)
+    blocks += [*wrap(who, width), Rule()]
+    for line in doc.lines:
+        name = line.name if line.quantity == 1 else f"{line.quantity} x {line.name}"
+        blocks += pair(name, lang.money(-line.refund_cents), width)
+        if line.ticket_code:
+            blocks += wrap(f"  {line.ticket_code}", width)
+    if doc.forced:
+        blocks += wrap(lang._("Includes a ticket already used at the door."), width)
+    blocks.append(Rule())
+    blocks += pair(lang._("Refund"), lang.money(-doc.refund_cents), width, bold=True)
+    for tender in doc.refunds:
+        blocks += pair(payment_name(lang, tender.tender), lang.money(tender.cents), width)
+    if doc.fiscal is not None:
+        blocks += fiscal_block(doc.fiscal, lang, width)
+    blocks += [Feed(), *wrap(lang._("Signature"), width), Feed(2), Rule(), Cut()]
+    return blocks
+
+
+def cash_layout(doc: CashDoc, lang: Language, width: int, *, cash_drawer: bool = False) -> list[Block]:
+    blocks: list[Block] = [CashDrawer()] if cash_drawer and not doc.reprint else []
+    if doc.reprint:
+        blocks += reprint_banner(lang)
+    blocks += letterhead(doc, width)
+    title = lang._("Cash in") if doc.kind == "cash_in" else lang._("Cash out")
+    blocks += wrap(title, width, align="center", bold=True, large=True)
+    blocks += wrap(lang._("Receipt no. {number}").format(number=doc.journal_number), width, align="center")
+    blocks += pair(", ".join(p for p in (doc.terminal, doc.operator) if p), lang.datetime(doc.at), width)
+    blocks += [Rule(), *pair(lang._("Amount"), lang.money(doc.amount_cents), width, bold=True)]
+    blocks += wrap(doc.reason, width)
+    if doc.fiscal is not None:
+        blocks += fiscal_block(doc.fiscal, lang, width)
+    blocks += [Feed(), *wrap(lang._("Signature"), width), Feed(2), Rule(), Cut()]
+    return blocks
 
 
 def layout(doc: Document, lang: Language, width: int, *, cash_drawer: bool = False) -> list[Block]:
@@ -316,6 +406,10 @@ def layout(doc: Document, lang: Language, width: int, *, cash_drawer: bool = Fal
         return slip_layout(doc, lang, width)
     if isinstance(doc, ReceiptDoc):
         return receipt_layout(doc, lang, width, cash_drawer=cash_drawer)
+    if isinstance(doc, ReturnDoc):
+        return return_layout(doc, lang, width, cash_drawer=cash_drawer)
+    if isinstance(doc, CashDoc):
+        return cash_layout(doc, lang, width, cash_drawer=cash_drawer)
     return zreport_layout(doc, lang, width)
 
 
@@ -330,9 +424,11 @@ def plain_lines(blocks: Sequence[Block], width: int, lang: Language) -> list[str
         elif isinstance(block, Feed):
             out.extend([""] * block.lines)
         elif isinstance(block, Barcode):
-            out.append(_aligned(f"||| {lang._('Barcode')} |||", "center", width))
+            label = lang._("Barcode")
+            out.append(_aligned(f"||| {label} |||", "center", width))
         elif isinstance(block, QrCode):
-            out.append(_aligned(f"[{lang._('QR code')}]", "center", width))
+            label = lang._("QR code")
+            out.append(_aligned(f"[{label}]", "center", width))
         elif isinstance(block, Cut):
             out.append("=" * width)
     return out

@@ -8,7 +8,7 @@ that may open them and a key in the sale screen's bindings.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App
@@ -79,6 +79,7 @@ class PosApp(App[None]):
         self.wedge = KeyboardWedge(rt.config.scanner.burst_ms)
         self.prefetched_articles: list[ArticleView] | None = None  # for the first sale screen's first paint
         self._release_timer: Timer | None = None
+        self.terminal_lock: Any = None  # held while the app runs: one app per terminal name
 
     def on_mount(self) -> None:
         if self.rt.config.terminal.kiosk:
@@ -86,6 +87,8 @@ class PosApp(App[None]):
 
             self._unlock = lock_down()
         self.title = self.rt.config.venue.name
+        if self.rt.training:  # every screen says so: nothing sold here counts
+            self.title = self.lang._("TRAINING") + " · " + self.title
         self.sub_title = self.rt.terminal
         self.show_login()
         self.run_worker(self._preload, thread=True, exit_on_error=False, group="preload")
@@ -111,11 +114,21 @@ class PosApp(App[None]):
         stop = getattr(self, "_mail_stop", None)
         if stop is not None:
             stop.set()
+        if self.terminal_lock is not None:
+            self.terminal_lock.release()
 
     def _preload(self) -> None:
-        """While the cashier types the PIN: load the services and the sale screen, fetch the articles."""
-        import pos.screens.sale
-        import pos.services.till  # noqa: F401
+        """While the cashier types the PIN: hold this terminal's name, load the services and the sale screen,
+        fetch the articles. A second app with the same terminal name is refused and ends with one sentence."""
+        from pos.errors import PosError
+        from pos.services.till import claim_terminal
+
+        try:
+            self.terminal_lock = claim_terminal(self.rt)
+        except PosError as exc:
+            self.call_from_thread(self.exit, return_code=2, message=exc.in_language(self.lang))
+            return
+        import pos.screens.sale  # noqa: F401
         from pos.services.articles import list_articles
         from pos.services.base import system_actor
 

@@ -18,17 +18,21 @@ from textual.widgets import DataTable, Header, Input, Static
 from pos.i18n import N_
 from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, reset_table
 from pos.screens.base import footer
+from pos.screens.order import ReturnScreen
 from pos.services.orders import (
     OrderHit,
     Reprint,
     Resend,
-    cancel_order,
+    ReturnRequest,
+    ReturnResult,
     find_orders,
+    print_return_slip,
     reprint,
     resend,
+    return_order,
     show_order,
 )
-from pos.wording import print_result, resend_result, tender_name
+from pos.wording import print_result, resend_result, return_result, tender_name
 
 
 class OrdersScreen(BackOfficeScreen):
@@ -69,6 +73,7 @@ class OrdersScreen(BackOfficeScreen):
 
     BINDINGS = [
         Binding("f2", "cancel_order", N_("Cancel order"), key_display="F2"),
+        Binding("f7", "return_items", N_("Return"), key_display="F7"),
         Binding("f3", "ticket", N_("Ticket"), key_display="F3"),
         Binding("f8", "reprint", N_("Reprint"), key_display="F8"),
         Binding("f9", "resend", N_("Resend"), key_display="F9"),
@@ -109,7 +114,7 @@ class OrdersScreen(BackOfficeScreen):
             self.search(self.query_text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "cancel_order":
+        if action in ("cancel_order", "return_items"):
             return self.order is not None and self.order["status"] == "paid"
         if action in ("reprint", "resend"):
             return self.order is not None and self.order["status"] == "paid"
@@ -291,16 +296,52 @@ class OrdersScreen(BackOfficeScreen):
             len(order["tickets"]),
         ).format(id=order["id"], total=self.lang.money(order["total_cents"]), n=len(order["tickets"]))
         order_id = order["id"]
+        admitted = [
+            line["ticket_code"] for line in order["lines"] if line.get("admitted") and line["ticket_code"]
+        ]
 
         def answered(yes: bool | None) -> None:
-            if yes:
-                self.call_service(cancel_order, self.rt, self.actor, order_id, done=self._cancelled)
+            if not yes:
+                return
+            if admitted:
+                warning = self.lang.ngettext(
+                    "Ticket {codes} was already used at the door. Cancel anyway? Its place is not sold again.",
+                    "Tickets {codes} were already used at the door. Cancel anyway? Their places are not sold again.",
+                    len(admitted),
+                ).format(codes=", ".join(admitted))
+                self.app.push_screen(
+                    ConfirmDialog(warning, yes=N_("Cancel anyway"), no=N_("Keep it")),
+                    lambda forced: self._cancel(order_id, force=True) if forced else None,
+                )
+            else:
+                self._cancel(order_id, force=False)
 
         self.app.push_screen(ConfirmDialog(question, yes=N_("Cancel order"), no=N_("Keep it")), answered)
 
-    def _cancelled(self, order: dict[str, Any]) -> None:
-        self.say(self._("Order #{id} cancelled.").format(id=order["id"]))
+    def _cancel(self, order_id: int, *, force: bool) -> None:
+        shift_id = self.app.shift.id if getattr(self.app, "shift", None) else None
+        request = ReturnRequest(order_id=order_id, force=force, shift_id=shift_id)
+        self.call_service(return_order, self.rt, self.actor, request, done=self._returned)
+
+    def action_return_items(self) -> None:
+        """The same key as in the order popup: choose tickets and units, then the return slip prints."""
+        if self.order is None or self.order["status"] != "paid":
+            self.app.bell()
+            return
+        self.app.push_screen(ReturnScreen(self.order), self._returned)
+
+    def _returned(self, result: ReturnResult | None) -> None:
+        if result is None:
+            return
+        self.say(return_result(self.lang, result), ok=True)
         self.reload()
+        self.call_service(
+            print_return_slip, self.rt, self.actor, result, done=self._slip_printed, group="print"
+        )
+
+    def _slip_printed(self, outcome: Any) -> None:
+        if not outcome.ok:
+            self.refuse(print_result(self.lang, outcome))
 
     def action_ticket(self) -> None:
         from pos.screens.ticket_detail import TicketDetailScreen

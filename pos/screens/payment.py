@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Digits, Header, Input, Label, Static
 
 from pos.domain.customer import guest
 from pos.domain.money import parse_amount
-from pos.domain.order import settle
+from pos.domain.till import TenderRequest, settle_tenders
 from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.base import PosModal, PosScreen, footer
@@ -87,7 +87,8 @@ class PaymentScreen(PosScreen):
         super().__init__()
         self.cart = cart
         self.articles = articles
-        self.codes: list[str] = []
+        self.codes: list[str] = list(cart.promo_codes)  # kept in the cart when Esc goes back to it
+        self.tenders: list[TenderRequest] = list(cart.tenders)  # part payments taken so far (split tender)
         self.quote: Quote | None = None
         self.busy = False
         self.result: SaleResult | None = None
@@ -128,10 +129,11 @@ class PaymentScreen(PosScreen):
                             disabled=self.link_email,
                         )
                     with Horizontal(classes="field"):
-                        yield Label(_("Given F3"))
+                        yield Label(_("Amount F3"))
                         yield Input(
-                            id="given", compact=True, restrict=r"[0-9.,]*", placeholder=_("empty: exact")
+                            id="given", compact=True, restrict=r"[0-9.,]*", placeholder=_("empty: the rest")
                         )
+                yield Static("", id="tenders")
                 yield Static("", id="due-label")
                 yield Digits("", id="due")
                 yield Static("", id="change")
@@ -154,7 +156,7 @@ class PaymentScreen(PosScreen):
         if action in ("retry_print",):
             return done and bool(self.print_retry)
         if action == "send_mail":
-            return done and bool(self.result and self.result.mail_ids)
+            return done and bool(self.result and self.result.mail_ids and self.result.mail_delivery)
         if action == "new_sale":
             return done
         return not done
@@ -284,12 +286,25 @@ class PaymentScreen(PosScreen):
         text = self.query_one("#given", Input).value.strip()
         return parse_amount(text) if text else None
 
+    def left_to_pay(self) -> int:
+        """The total less the part payments taken so far."""
+        total = self.quote.total_cents if self.quote is not None else 0
+        return total - sum(t.amount_cents or 0 for t in self.tenders)
+
     def show_due(self) -> None:
         if self.quote is None or self.result is not None:
             return
         total = self.quote.total_cents
-        self.query_one("#due-label", Static).update(Text(self._("Total"), style="bold"))
-        self.query_one("#due", Digits).update(self.lang.money(total).replace("\xa0", " "))
+        left = self.left_to_pay()
+        taken = Text()
+        for tender in self.tenders:
+            taken.append(
+                f"{tender_name(self.lang, tender.tender)}  {self.lang.money(tender.amount_cents or 0)}\n"
+            )
+        self.query_one("#tenders", Static).update(taken)
+        label = self._("Total") if not self.tenders else self._("Left to pay")
+        self.query_one("#due-label", Static).update(Text(label, style="bold"))
+        self.query_one("#due", Digits).update(self.lang.money(left).replace("\xa0", " "))
         text = Text()
         if total == 0:
             text.append(self._("Free order: F5 completes it."), "green")
@@ -298,17 +313,21 @@ class PaymentScreen(PosScreen):
                 given = self.given_cents()
             except ValueError:
                 given = None
-            if given is not None and given >= total:
-                text.append(self._("Change") + "  " + self.lang.money(given - total), "bold green")
+            if given is not None and given >= left:
+                text.append(self._("Change") + "  " + self.lang.money(given - left), "bold green")
             elif given is not None:
                 text.append(
-                    self._("{amount} missing").format(amount=self.lang.money(total - given)), "bold red"
+                    self._("Part payment; {amount} left after it").format(
+                        amount=self.lang.money(left - given)
+                    ),
+                    "bold yellow",
                 )
         self.query_one("#change", Static).update(text)
 
     # --- paying ---------------------------------------------------------------------------------------
 
     def action_cash(self) -> None:
+        """Cash: an amount below what is left is a part payment; the rest (or more, with change) completes."""
         if self.busy or self.quote is None or self.result is not None:
             return
         try:
@@ -316,27 +335,72 @@ class PaymentScreen(PosScreen):
         except ValueError:
             self.refuse(self._("Enter an amount such as 50,00."))
             return
+        left = self.left_to_pay()
         if self.quote.total_cents == 0:
-            given = None
+            self.complete(self.request(tenders=[], given_cents=None))
+            return
+        if given is not None and 0 < given < left:
+            self.take_part(TenderRequest("cash", given))
+            return
+        cash_before = sum(t.amount_cents or 0 for t in self.tenders if t.tender == "cash")
+        handed = None if given is None else cash_before + given
+        tenders = [*self.tenders, TenderRequest("cash")]
         try:
-            settle(self.quote.total_cents, "cash", given)
+            settle_tenders(self.quote.total_cents, tenders, handed)
         except PosError as error:
             self.show_error(error)
             return
-        self.complete(self.request(payment="cash", given_cents=given))
+        self.complete(self.request(tenders=tenders, given_cents=handed))
 
     def action_card(self) -> None:
+        """Card: the amount typed (or what is left); the card terminal must approve it, then it counts."""
         if self.busy or self.quote is None or self.result is not None:
             return
         if self.quote.total_cents == 0:
-            self.complete(self.request(payment="cash"))
+            self.complete(self.request(tenders=[], given_cents=None))
             return
-        amount = self.lang.money(self.quote.total_cents)
-        self.app.push_screen(CardScreen(amount), callback=self._card_confirmed)
+        try:
+            amount = self.given_cents()
+        except ValueError:
+            self.refuse(self._("Enter an amount such as 50,00."))
+            return
+        left = self.left_to_pay()
+        amount = left if amount is None else amount
+        tenders = [*self.tenders, TenderRequest("card", amount)]
+        if amount >= left:
+            try:  # the same rules as every sale: card never more than is due, cash may give change
+                settle_tenders(self.quote.total_cents, tenders)
+            except PosError as error:
+                self.show_error(error)
+                return
+        self.app.push_screen(
+            CardScreen(self.lang.money(amount)),
+            callback=lambda approved: self._card_confirmed(approved, amount),
+        )
 
-    def _card_confirmed(self, approved: bool | None) -> None:
-        if approved:
-            self.complete(self.request(payment="card"))
+    def _card_confirmed(self, approved: bool | None, amount: int) -> None:
+        if not approved:
+            return
+        if amount < self.left_to_pay():
+            self.take_part(TenderRequest("card", amount))
+            return
+        self.complete(self.request(tenders=[*self.tenders, TenderRequest("card", amount)], given_cents=None))
+
+    def take_part(self, tender: TenderRequest) -> None:
+        """A part payment: counted, shown with what is left; the sale completes with the last tender."""
+        self.tenders.append(tender)
+        self.cart.tenders = list(self.tenders)
+        self.query_one("#given", Input).value = ""
+        self.say(
+            self._("{tender} {amount} taken; {left} left to pay.").format(
+                tender=tender_name(self.lang, tender.tender),
+                amount=self.lang.money(tender.amount_cents or 0),
+                left=self.lang.money(self.left_to_pay()),
+            ),
+            ok=True,
+        )
+        self.show_due()
+        self.query_one("#given", Input).focus()
 
     def complete(self, request: SaleRequest) -> None:
         try:
@@ -359,16 +423,17 @@ class PaymentScreen(PosScreen):
         self.result = result
         self.set_focus(None)
         payment = result.payment
-        method = tender_name(self.lang, payment.method)
         text = Text()
         text.append(self._("Order {id} paid").format(id=result.order_id) + "\n", "bold")
-        text.append(f"{method}  {self.lang.money(payment.given_cents)}\n")
-        if result.mail_ids:
+        for tender in payment.tenders:
+            shown = tender.given_cents if tender.tender == "cash" else tender.amount_cents
+            text.append(f"{tender_name(self.lang, tender.tender)}  {self.lang.money(shown)}\n")
+        if result.mail_ids and result.mail_delivery:
             email = result.customer_email or ""
             text.append(
                 self._("Tickets will be e-mailed to {email} (F7: send now).").format(email=email) + "\n"
             )
-        if payment.method == "cash":
+        if payment.change_cents or payment.method == "cash":
             text.append("\n" + self._("Change"), "bold")
             self.query_one("#due", Digits).update(self.lang.money(payment.change_cents).replace("\xa0", " "))
         else:
@@ -421,5 +486,8 @@ class PaymentScreen(PosScreen):
             self.dismiss(True)
 
     def action_back(self) -> None:
+        """Back to the cart: the codes and the part payments taken stay with it."""
         if self.result is None and not self.busy:
+            self.cart.promo_codes = list(self.codes)
+            self.cart.tenders = list(self.tenders)
             self.dismiss(False)

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from pos.domain.availability import check_available, check_offered, is_offered
 from pos.domain.ticket_code import looks_like_ticket_code
+from pos.domain.till import TenderRequest
 from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.base import PosScreen, footer
@@ -51,6 +52,10 @@ class Cart:
     link_promo: str | None = None
     customer_name: str | None = None
     customer_email: str | None = None
+    promo_codes: list[str] = field(
+        default_factory=list
+    )  # entered at payment; kept when going back to the cart
+    tenders: list[TenderRequest] = field(default_factory=list)  # part payments already taken
 
     def units(self, article_id: int) -> int:
         return sum(entry.quantity for entry in self.entries if entry.article_id == article_id)
@@ -102,6 +107,8 @@ class SaleScreen(PosScreen):
         Binding("escape", "to_grid", show=False),
         # Not priority bindings (and keys no Input uses), so they wait for the keys typed before them.
         Binding("ctrl+b", "close_shift", N_("Z report"), key_display="^B"),
+        Binding("ctrl+x", "x_report", N_("X report"), key_display="^X"),
+        Binding("ctrl+e", "cash", N_("Cash in/out"), key_display="^E"),
         Binding("ctrl+o", "logout", N_("Logout"), key_display="^O"),
     ]
 
@@ -155,7 +162,7 @@ class SaleScreen(PosScreen):
         """Pay and Clear only with a cart, Close and Logout only without one: the footer shows what applies."""
         if action in ("pay", "clear_cart"):
             return bool(self.cart.entries)
-        if action in ("close_shift", "logout"):
+        if action in ("close_shift", "logout", "x_report", "cash"):
             return not self.cart.entries
         return True
 
@@ -479,6 +486,18 @@ class SaleScreen(PosScreen):
             self.refuse(self._("Finish or clear the cart first."))
         elif self.app.operator is not None and self.app.shift is not None:
             self.app.switch_screen(ShiftCloseScreen(self.app.operator, self.app.shift))
+
+    def action_x_report(self) -> None:
+        from pos.screens.shift import XReportScreen
+
+        if self.app.shift is not None:
+            self.app.push_screen(XReportScreen(self.app.shift.id))
+
+    def action_cash(self) -> None:
+        from pos.screens.shift import CashScreen
+
+        if self.app.shift is not None:
+            self.app.push_screen(CashScreen(self.app.shift.id))
 
     def action_logout(self) -> None:
         if self.cart.entries:

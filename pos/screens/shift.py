@@ -1,70 +1,124 @@
-"""Opening a shift with a cash float, closing it with the counted cash, and the Z report."""
+"""Opening a shift with a cash float, closing it with the counted cash (confirmed), X and Z reports, cash in/out.
+
+Every figure comes from the journal through pos.services.till, so what the screen shows is what prints.
+"""
 
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Center, Vertical, VerticalScroll
+from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Input, Label, Static
 
 from pos.domain.money import parse_amount
+from pos.domain.till import ShiftFigures, check_counted
+from pos.errors import PosError
 from pos.i18n import N_, Language
-from pos.screens.base import PosScreen, footer
+from pos.screens.base import PosModal, PosScreen, footer
 from pos.services.base import Actor
 from pos.services.delivery import PrintOutcome, retry_print
-from pos.services.till import ShiftView, ZReport, close_shift, open_shift, print_z_report, z_report
+from pos.services.till import (
+    CashMovement,
+    ShiftView,
+    cash_movement,
+    close_shift,
+    open_shift,
+    print_cash_slip,
+    print_report,
+    shift_report,
+)
 from pos.wording import print_result, tender_name
 
 
-def report_table(report: ZReport, lang: Language) -> Table:
-    """The Z report as the screen shows it (the printer has its own layout)."""
+def cash_table(figures: ShiftFigures, lang: Language, counted: int | None = None) -> Table:
+    """The drawer: float, cash taken and given back, refunds, cash in and out, expected against counted."""
     _ = lang._
-    table = Table.grid(padding=(0, 2))
-    table.add_column()
+    sums = figures.sums
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(ratio=1)
     table.add_column(justify="right")
-    table.add_column(justify="right")
-
-    def heading(text: str) -> None:
-        table.add_row(f"[b]{text}[/b]", "", "")
-
-    table.add_row(_("Opened"), lang.datetime(report.opened_at), "")
-    if report.closed_at is not None:
-        table.add_row(_("Closed"), lang.datetime(report.closed_at), "")
-    heading(_("Sales by payment method"))
-    for row in report.by_payment:
-        table.add_row("  " + tender_name(lang, row.name), str(row.count), lang.money(row.total_cents))
-    table.add_row(_("Total"), str(report.orders), lang.money(report.sales_cents))
-    heading(_("Sales by article group"))
-    for row in report.by_group:
-        table.add_row("  " + row.name, str(row.count), lang.money(row.total_cents))
-    if report.cancelled.count:
-        table.add_row(
-            _("Cancelled orders"), str(report.cancelled.count), lang.money(report.cancelled.total_cents)
-        )
-    heading(_("Cash"))
-    table.add_row("  " + _("Float"), "", lang.money(report.float_cents))
-    table.add_row("  " + _("Cash taken"), "", lang.money(report.cash_taken_cents))
-    table.add_row("  " + _("Change given"), "", lang.money(-report.change_cents))
-    table.add_row(_("Expected cash"), "", f"[b]{lang.money(report.expected_cash_cents)}[/b]")
-    if report.counted_cents is not None and report.difference_cents is not None:
-        table.add_row(_("Counted cash"), "", f"[b]{lang.money(report.counted_cents)}[/b]")
-        style = "green" if report.difference_cents == 0 else "red"
-        table.add_row(_("Difference"), "", f"[b {style}]{lang.money(report.difference_cents)}[/b {style}]")
+    table.add_row(Text(_("Cash drawer"), style="bold"), "")
+    rows = [
+        (_("Float"), sums.float_cents),
+        (_("Cash taken"), sums.cash_taken_cents),
+        (_("Change given"), -sums.change_cents),
+        (_("Cash refunded"), -sums.cash_refunded_cents),
+        (_("Cash in"), sums.cash_in_cents),
+        (_("Cash out"), -sums.cash_out_cents),
+    ]
+    for label, cents in rows:
+        table.add_row("  " + label, lang.money(cents))
+    table.add_row(
+        Text(_("Expected cash"), style="bold"), Text(lang.money(figures.expected_cash_cents), style="bold")
+    )
+    if figures.tse_outages:
+        table.add_row(Text(_("TSE outages: {n}").format(n=figures.tse_outages), style="bold red"), "")
+    counted = figures.counted_cents if counted is None else counted
+    if counted is not None:
+        difference = counted - figures.expected_cash_cents
+        table.add_row(_("Counted cash"), lang.money(counted))
+        style = "bold green" if difference == 0 else "bold red"
+        table.add_row(Text(_("Difference"), style="bold"), Text(lang.money(difference), style=style))
     return table
+
+
+def sales_table(figures: ShiftFigures, lang: Language) -> Table:
+    """Sales by tender, returns, by article group and VAT per rate."""
+    _ = lang._
+    sums = figures.sums
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(ratio=1)
+    table.add_column(justify="right")
+    table.add_row(Text(_("Sales by tender"), style="bold"), "")
+    for row in sums.by_tender:
+        table.add_row(f"  {tender_name(lang, row.tender)} ({row.count})", lang.money(row.total_cents))
+    table.add_row(_("Sales"), lang.money(sums.sales_cents))
+    table.add_row(_("Returns ({n})").format(n=sums.returns), lang.money(sums.returns_cents))
+    table.add_row(Text(_("Net sales"), style="bold"), Text(lang.money(sums.net_sales_cents), style="bold"))
+    table.add_row(Text(_("Sales by article group"), style="bold"), "")
+    for group in sums.by_group:
+        table.add_row(f"  {group.group} ({group.units})", lang.money(group.total_cents))
+    table.add_row(Text(_("VAT by rate"), style="bold"), "")
+    for vat in sums.by_vat:
+        rate = lang._("{rate} %").format(rate=_rate(vat.rate_bp, lang))
+        table.add_row(
+            f"  {rate}: "
+            + _("net {net}, VAT {vat}").format(net=lang.money(vat.net_cents), vat=lang.money(vat.vat_cents)),
+            lang.money(vat.gross_cents),
+        )
+    return table
+
+
+def _rate(bp: int, lang: Language) -> str:
+    text = f"{bp // 100}" if bp % 100 == 0 else f"{bp / 100:g}"
+    return text.replace(".", ",") if lang.code == "de" else text
+
+
+def report_title(figures: ShiftFigures, lang: Language) -> str:
+    if figures.z_number is None:
+        return lang._("X report · shift #{id} of {name}").format(id=figures.shift_id, name=figures.operator)
+    return lang._("Z report {z} · shift #{id} of {name}").format(
+        z=figures.z_number, id=figures.shift_id, name=figures.operator
+    )
 
 
 class AmountScreen(PosScreen):
     """A box with one amount field and a message line."""
 
-    def amount(self) -> int | None:
+    def amount(self, *, required: bool = False) -> int | None:
         field = self.query_one("#amount", Input)
         try:
+            if required:
+                return check_counted(parse_amount(field.value) if field.value.strip() else None)
             return parse_amount(field.value or "0")
+        except PosError as error:
+            self.show_error(error)
         except ValueError:
-            self.say(self._("Enter an amount such as 150,00."), error=True)
-            field.focus()
-            return None
+            self.refuse(self._("Enter an amount such as 150,00."))
+        field.focus()
+        return None
 
 
 class ShiftOpenScreen(AmountScreen):
@@ -107,12 +161,15 @@ class ShiftOpenScreen(AmountScreen):
 
 
 class ShiftCloseScreen(AmountScreen):
-    """Count the drawer, close the shift, see and print the Z report."""
+    """Count the drawer: the expected cash and the difference show as the amount is typed; Enter asks, a second
+    Enter closes, then the Z report is shown and printed."""
 
     BINDINGS = [
         Binding("enter", "close_shift", N_("Close shift"), key_display="⏎", priority=True),
         Binding("enter", "back", N_("Done"), key_display="⏎", priority=True),
         Binding("f8", "print_report", N_("Print again"), key_display="F8"),
+        Binding("pagedown", "scroll_sales(1)", N_("More"), key_display="PgDn"),
+        Binding("pageup", "scroll_sales(-1)", show=False),
         Binding("escape", "back", N_("Back"), key_display="Esc"),
     ]
 
@@ -121,28 +178,38 @@ class ShiftCloseScreen(AmountScreen):
         self.operator = operator
         self.shift = shift
         self.owner = owner or operator.name
-        self.report: ZReport | None = None
+        self.figures: ShiftFigures | None = None
+        self.confirming: int | None = None  # the counted amount waiting for the second Enter
         self.closed = False
         self.print_failed: tuple[int, ...] = ()
 
     def compose(self) -> ComposeResult:
         _ = self._
         yield Header()
-        with Center(), Vertical(classes="box wide tall"):
+        with Vertical(id="close-box"):
             yield Static(
                 _("Close shift #{id} of {name}").format(id=self.shift.id, name=self.owner),
                 classes="box-title",
+                id="close-title",
             )
-            with VerticalScroll(id="report-scroll"):
-                yield Static("", id="report")
-            yield Label(_("Counted cash"), id="amount-label")
-            yield Input(id="amount", placeholder="0,00" if self.lang.code == "de" else "0.00")
+            with Horizontal(id="close-columns"):
+                with Vertical(id="close-cash"):
+                    yield Static("", id="cash")
+                    with Horizontal(classes="field"):
+                        yield Label(_("Counted cash"), id="amount-label")
+                        yield Input(
+                            id="amount",
+                            placeholder="0,00" if self.lang.code == "de" else "0.00",
+                            compact=True,
+                        )
+                with VerticalScroll(id="close-sales"):
+                    yield Static("", id="sales")
             yield Static("", id="message")
         yield footer()
 
     def on_mount(self) -> None:
         self.query_one("#amount", Input).focus()
-        self.call_service(z_report, self.rt, self.operator, self.shift.id, done=self._show_report)
+        self.call_service(shift_report, self.rt, self.operator, self.shift.id, done=self._show)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "print_report":
@@ -151,9 +218,37 @@ class ShiftCloseScreen(AmountScreen):
             return not self.closed
         return True
 
-    def _show_report(self, report: ZReport) -> None:
-        self.report = report
-        self.query_one("#report", Static).update(report_table(report, self.lang))
+    def _show(self, figures: ShiftFigures) -> None:
+        self.figures = figures
+        if figures.z_number is not None:
+            self.query_one("#close-title", Static).update(report_title(figures, self.lang))
+        self.show_counted()
+        self.query_one("#sales", Static).update(sales_table(figures, self.lang))
+
+    def show_counted(self) -> None:
+        if self.figures is None:
+            return
+        counted = None
+        if not self.closed:
+            try:
+                text = self.query_one("#amount", Input).value.strip()
+                counted = parse_amount(text) if text else None
+            except ValueError:
+                counted = None
+        self.query_one("#cash", Static).update(cash_table(self.figures, self.lang, counted))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "amount":
+            self.confirming = None
+            self.say("")
+            self.show_counted()
+
+    def action_scroll_sales(self, direction: int) -> None:
+        panel = self.query_one("#close-sales", VerticalScroll)
+        if direction > 0:
+            panel.scroll_page_down()
+        else:
+            panel.scroll_page_up()
 
     def action_close_shift(self) -> None:
         self.after_typing(self._close)
@@ -162,32 +257,40 @@ class ShiftCloseScreen(AmountScreen):
         if self.closed:
             self.action_back()
             return
-        cents = self.amount()
-        if cents is not None:
-            self.call_service(
-                close_shift, self.rt, self.operator, self.shift.id, cents, done=self._shift_closed
+        cents = self.amount(required=True)
+        if cents is None or self.figures is None:
+            return
+        if self.confirming != cents:
+            self.confirming = cents
+            difference = cents - self.figures.expected_cash_cents
+            self.say(
+                self._(
+                    "Close the shift with {counted} counted (difference {difference})? ⏎ closes, Esc goes back."
+                ).format(counted=self.lang.money(cents), difference=self.lang.money(difference)),
+                error=difference != 0,
             )
+            return
+        self.call_service(close_shift, self.rt, self.operator, self.shift.id, cents, done=self._shift_closed)
 
-    def _shift_closed(self, report: ZReport) -> None:
+    def _shift_closed(self, figures: ShiftFigures) -> None:
         self.closed = True
-        self._show_report(report)
+        self.confirming = None
+        self._show(figures)
         self.query_one("#amount", Input).display = False
         self.query_one("#amount-label", Label).display = False
-        self.query_one("#report-scroll").focus()
+        self.set_focus(None)
         self.say(self._("Shift closed. Enter: done."))
         self.refresh_bindings()
         self.action_print_report()
 
     def action_print_report(self) -> None:
-        if self.report is None:
+        if self.figures is None:
             return
         self.say(self._("Printing the Z report ..."))
         if self.print_failed:
             self.call_service(retry_print, self.rt, self.operator, self.print_failed, done=self._printed)
         else:
-            self.call_service(
-                print_z_report, self.rt, self.operator, self.report.shift_id, done=self._printed
-            )
+            self.call_service(print_report, self.rt, self.operator, self.figures.shift_id, done=self._printed)
 
     def _printed(self, outcome: PrintOutcome) -> None:
         self.print_failed = outcome.retry_job_ids
@@ -195,6 +298,11 @@ class ShiftCloseScreen(AmountScreen):
         self.say(text if not outcome.ok else self._("Z report printed. Enter: done."), error=not outcome.ok)
 
     def action_back(self) -> None:
+        if self.confirming is not None and not self.closed:
+            self.confirming = None
+            self.say("")
+            self.query_one("#amount", Input).focus()
+            return
         if self.closed:
             if self.operator.name != self.owner:
                 self.app.switch_screen(ShiftOpenScreen(self.operator))
@@ -204,3 +312,125 @@ class ShiftCloseScreen(AmountScreen):
             self.app.open_section("sale")
         else:
             self.app.show_login()
+
+
+class XReportScreen(PosModal):
+    """The interim report of the open shift; the shift stays open."""
+
+    BINDINGS = [
+        Binding("f8", "print_report", N_("Print"), key_display="F8"),
+        Binding("pagedown", "scroll_sales(1)", N_("More"), key_display="PgDn"),
+        Binding("pageup", "scroll_sales(-1)", show=False),
+        Binding("escape", "dismiss", N_("Back"), key_display="Esc"),
+    ]
+
+    def __init__(self, shift_id: int) -> None:
+        super().__init__()
+        self.shift_id = shift_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="close-box"):
+            yield Static(self._("X report"), classes="box-title", id="close-title")
+            with Horizontal(id="close-columns"):
+                with Vertical(id="close-cash"):
+                    yield Static("", id="cash")
+                with VerticalScroll(id="close-sales"):
+                    yield Static("", id="sales")
+            yield Static("", id="message")
+        yield footer()
+
+    def on_mount(self) -> None:
+        self.call_service(shift_report, self.rt, self.actor, self.shift_id, done=self._show)
+
+    def _show(self, figures: ShiftFigures) -> None:
+        self.query_one("#close-title", Static).update(report_title(figures, self.lang))
+        self.query_one("#cash", Static).update(cash_table(figures, self.lang))
+        self.query_one("#sales", Static).update(sales_table(figures, self.lang))
+
+    def action_scroll_sales(self, direction: int) -> None:
+        panel = self.query_one("#close-sales", VerticalScroll)
+        if direction > 0:
+            panel.scroll_page_down()
+        else:
+            panel.scroll_page_up()
+
+    def action_print_report(self) -> None:
+        self.say(self._("Printing ..."))
+        self.call_service(print_report, self.rt, self.actor, self.shift_id, done=self._printed)
+
+    def _printed(self, outcome: PrintOutcome) -> None:
+        self.say(print_result(self.lang, outcome), error=not outcome.ok)
+
+
+class CashScreen(PosModal):
+    """Cash in or out of the drawer with a reason; prints a slip and opens the drawer."""
+
+    BINDINGS = [
+        Binding("f5", "book('cash_in')", N_("Cash in"), key_display="F5"),
+        Binding("f6", "book('cash_out')", N_("Cash out"), key_display="F6"),
+        Binding("escape", "dismiss", N_("Back"), key_display="Esc"),
+    ]
+
+    def __init__(self, shift_id: int) -> None:
+        super().__init__()
+        self.shift_id = shift_id
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        _ = self._
+        with Vertical(classes="box"):
+            yield Static(_("Cash in or out"), classes="box-title")
+            yield Label(_("Amount"))
+            yield Input(id="amount", placeholder="0,00" if self.lang.code == "de" else "0.00")
+            yield Label(_("Reason"))
+            yield Input(id="reason", placeholder=_("e.g. change from the safe"))
+            yield Static(_("F5: put in   F6: take out"))
+            yield Static("", id="message")
+        yield footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#amount", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "amount":
+            self.query_one("#reason", Input).focus()
+
+    def action_book(self, kind: str) -> None:
+        if self.busy:
+            return
+        text = self.query_one("#amount", Input).value.strip()
+        try:
+            cents = parse_amount(text) if text else 0
+        except ValueError:
+            self.refuse(self._("Enter an amount such as 150,00."))
+            return
+        reason = self.query_one("#reason", Input).value
+        self.busy = True
+        self.call_service(
+            cash_movement,
+            self.rt,
+            self.actor,
+            kind,
+            cents,
+            reason,
+            shift_id=self.shift_id,
+            done=self._booked,
+            failed=self._refused,
+        )
+
+    def _refused(self, error: PosError) -> None:
+        self.busy = False
+        self.show_error(error)
+
+    def _booked(self, movement: CashMovement) -> None:
+        self.busy = False
+        words = self._("Cash in") if movement.kind == "cash_in" else self._("Cash out")
+        self.query_one("#amount", Input).value = ""
+        self.query_one("#reason", Input).value = ""
+        self.say(f"{words}: {self.lang.money(movement.amount_cents)} · {movement.reason}", ok=True)
+        self.call_service(print_cash_slip, self.rt, self.actor, movement, done=self._printed, group="print")
+
+    def _printed(self, outcome: PrintOutcome) -> None:
+        if not outcome.ok:
+            self.refuse(print_result(self.lang, outcome))

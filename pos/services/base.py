@@ -33,17 +33,6 @@ def require(actor: Actor, needed: Role, what: str) -> None:
         )
 
 
-def cli_actor(rt: Runtime) -> Actor:
-    """Who the CLI acts as: `[terminal] operator` from the config.
-
-    The CLI is the admin's tool. When the configured name is a real operator, that operator's role applies
-    (a till configured for a cashier cannot run admin commands); the default "system" is an admin.
-    """
-    from pos.services.operators import actor_named
-
-    return actor_named(rt, rt.config.terminal.operator)
-
-
 def system_actor(rt: Runtime) -> Actor:
     """The till itself, before anyone logged in (e.g. prefetching the catalog while the PIN is typed)."""
     return Actor(f"{rt.terminal} (system)", Role.CASHIER)

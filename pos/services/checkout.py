@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from pos.db.articles import find_article
 from pos.db.engine import transaction
+from pos.db.journal import book, hold_open_shift, open_shift_of
 from pos.db.models import Article, Customer, Order, OrderLine, PromoCode, Ticket
 from pos.db.orders import order_json
 from pos.db.promos import consume, stored_codes
@@ -28,12 +29,11 @@ from pos.domain.cart_link import CartLink, CartLinkError, parse_link
 from pos.domain.customer import Holder, check_one_customer, guest, link_customer
 from pos.domain.order import (
     CartItem,
-    Payment,
     PricedLine,
     Totals,
     apply_discounts,
     expand,
-    settle,
+    group_amounts,
     ticket_lines,
     totals,
 )
@@ -48,6 +48,7 @@ from pos.domain.promo import (
 )
 from pos.domain.roles import Role
 from pos.domain.ticket_code import make_code
+from pos.domain.till import Settlement, TenderRequest, VatAmount, settle_tenders
 from pos.domain.values import ascii_whole
 from pos.errors import NotFound, PosError, Refused
 from pos.runtime import Runtime
@@ -60,6 +61,7 @@ from pos.services.delivery import (
     run_jobs,
     send_order_mails,
 )
+from pos.services.fiscal import finish_signing, fiscal_json, sign_booked
 
 MAX_QUANTITY = 1000
 
@@ -78,13 +80,14 @@ class SaleRequest:
     unlock_codes: list[str] = field(default_factory=list)
     promo_codes: list[str] = field(default_factory=list)
     link_promo: str | None = None
-    payment: str = "cash"  # cash | card; free is automatic at total 0
+    payment: str = "cash"  # cash | card, when no tenders are given; free is automatic at total 0
     given_cents: int | None = None  # cash handed over; None = exact
+    tenders: list[TenderRequest] = field(default_factory=list)  # split tender: e.g. cash 20.00, card the rest
     customer_id: int | None = None
     guest_name: str | None = None
     guest_email: str | None = None
     cart_link: str | None = None  # the signed link (URL) this cart came from: its customer wins, paid once
-    shift_id: int | None = None
+    shift_id: int | None = None  # the app's shift; None: the terminal's open shift, if any (headless)
     print_tickets: bool = True
 
     @property
@@ -109,11 +112,13 @@ class Quote:
 class SaleResult:
     order_id: int
     total_cents: int
-    payment: Payment
+    payment: Settlement
+    journal_number: int
     ticket_codes: tuple[str, ...]
     unused_codes: tuple[str, ...]
     print_job_ids: tuple[int, ...]
     mail_ids: tuple[int, ...]
+    mail_delivery: bool  # [smtp] is set up: the queued mails go out (else they wait in the outbox)
     customer_email: str | None
     data: dict[str, Any]  # the order as `pos sell --json` prints it
 
@@ -336,36 +341,70 @@ def sell(rt: Runtime, actor: Actor, request: SaleRequest) -> SaleResult:
     """Order, lines, tickets with codes, availability, promo uses, print jobs and mails: all or nothing."""
     require(actor, Role.CASHIER, "sell")
     zone = rt.config.venue.zone
+    tenders = request.tenders or [TenderRequest(request.payment)]
     with transaction(rt.engine) as session:
+        shift = _booking_shift(session, rt, request.shift_id)
         request, link_id = _with_link(rt, session, request)
         priced = _price(session, rt, request)
         _check_units(priced)  # early, for the message; the UPDATE in _take_units decides
-        payment = settle(priced.totals.total_cents, request.payment, request.given_cents)
+        payment = settle_tenders(priced.totals.total_cents, tenders, request.given_cents)
         secret = rt.config.brand_secret() if ticket_lines(priced.lines) else b""
         holder = _holder(session, request)
-        order = _insert_order(session, rt, actor, request, priced, payment, holder, link_id)
+        order = _insert_order(session, rt, actor, request, priced, payment, holder, link_id, shift)
         order_id = _id(order)
         order_lines = _insert_lines(session, order_id, priced)
         tickets = _issue_tickets(session, rt, order_id, priced, order_lines, holder, secret)
         print_job_ids = enqueue_order_print(session, order_id, at=rt.now()) if request.print_tickets else []
-        mail_ids = enqueue_order_mails(session, rt, order_id) if holder.email and tickets else []
+        training = rt.training
+        mail_ids = (
+            enqueue_order_mails(session, rt, order_id) if holder.email and tickets and not training else []
+        )
+        if not training:  # a training sale takes no places and uses no codes; its tickets are void
+            _take_units(session, priced)
+            if priced.allocation is not None:
+                _consume_codes(session, priced, order_id, order_lines)
+        booked = book(
+            session,
+            terminal=rt.terminal,
+            kind="sale",
+            at=order.created_at,
+            operator=actor.name,
+            total_cents=order.total_cents,
+            shift_id=shift,
+            order_id=order_id,
+            tenders=payment.tenders,
+            vat=[VatAmount(v.rate_bp, v.net_cents, v.vat_cents, v.gross_cents) for v in priced.totals.vat],
+            groups=group_amounts(priced.lines),
+            training=training,
+        )
+        signed = sign_booked(session, rt, booked)
         data = order_json(
             session, order, zone, unused_codes=priced.unused_codes, lines=order_lines, tickets=tickets
         )
-        _take_units(session, priced)
-        if priced.allocation is not None:
-            _consume_codes(session, priced, order_id, order_lines)
+    data["fiscal"] = fiscal_json(
+        finish_signing(rt, booked, signed)
+    )  # after the commit: the database never waits for it
     return SaleResult(
         order_id=order_id,
         total_cents=order.total_cents,
         payment=payment,
+        journal_number=booked.number,
         ticket_codes=tuple(t.code for t in tickets if t.code),
         unused_codes=priced.unused_codes,
         print_job_ids=tuple(print_job_ids),
         mail_ids=tuple(mail_ids),
+        mail_delivery=mail_enabled(rt),
         customer_email=holder.email,
         data=data,
     )
+
+
+def _booking_shift(session: Session, rt: Runtime, shift_id: int | None) -> int | None:
+    """The shift this booking goes into, checked open in this transaction (see pos/db/journal.py)."""
+    if shift_id is not None:
+        return _id(hold_open_shift(session, shift_id))
+    shift = open_shift_of(session, rt.terminal, hold=True)
+    return shift.id if shift is not None else None
 
 
 def _consume_codes(session: Session, priced: _Priced, order_id: int, order_lines: list[OrderLine]) -> None:
@@ -407,15 +446,16 @@ def _insert_order(
     actor: Actor,
     request: SaleRequest,
     priced: _Priced,
-    payment: Payment,
+    payment: Settlement,
     holder: Holder,
     link_id: str | None,
+    shift_id: int | None,
 ) -> Order:
     order = Order(
         created_at=rt.now(),
         terminal=rt.terminal,
         operator=actor.name,
-        shift_id=request.shift_id,
+        shift_id=shift_id,
         customer_id=request.customer_id,
         guest_name=None if request.customer_id is not None else holder.name,
         guest_email=None if request.customer_id is not None else holder.email,
@@ -425,6 +465,7 @@ def _insert_order(
         change_cents=payment.change_cents,
         cart_link_id=link_id,
         link_promo=bool(request.link_promo),
+        status="training" if rt.training else "paid",
     )
     session.add(order)
     try:
@@ -498,6 +539,7 @@ def _issue_tickets(
                 repeat=article.repeat,
                 repeat_limit=article.repeat_limit,
                 created_at=now,
+                voided=rt.training,  # training: never an admissible ticket
             )
         )
     if not tickets:
@@ -510,7 +552,7 @@ def _issue_tickets(
     return tickets
 
 
-def _id(row: Article | Order | Ticket) -> int:
+def _id(row: Article | Order | Ticket | Any) -> int:
     assert row.id is not None
     return row.id
 

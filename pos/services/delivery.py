@@ -37,7 +37,7 @@ from pos.domain.clock import iso_local
 from pos.domain.roles import Role
 from pos.errors import NotFound, PosError, Refused
 from pos.mail.smtp import connect, connect_problem, describe_smtp_error, ticket_message
-from pos.printing.documents import Document, ZReportDoc
+from pos.printing.documents import Document
 from pos.printing.render import PrintSettings, printer_bytes
 from pos.runtime import Runtime
 from pos.services.base import Actor, require
@@ -105,7 +105,11 @@ def enqueue_order_print(
     order = load_order(session, order_id)
     if reprint and order.status == "cancelled":
         raise Refused("Order {id} is cancelled; its tickets are void and are not reprinted.", id=order_id)
-    query = select(Ticket).where(Ticket.order_id == order_id, col(Ticket.voided).is_(False))
+    query = select(Ticket).where(Ticket.order_id == order_id)
+    if (
+        order.status != "training"
+    ):  # a training sale's tickets are void from the start, and print marked as such
+        query = query.where(col(Ticket.voided).is_(False))
     if ticket_ids is not None:
         query = query.where(col(Ticket.id).in_(list(ticket_ids)))
     tickets = list(session.exec(query.order_by(col(Ticket.id))))
@@ -137,13 +141,27 @@ def _replace_waiting(session: Session, order_id: int, ticket_ids: list[int], *, 
     )
 
 
-def enqueue_report_print(session: Session, doc: ZReportDoc) -> int:
-    """A shift report as a snapshot of its numbers now, printed by run_jobs like any job."""
-    job = PrintJob(kind="zreport", payload=json.dumps(doc.to_json()), reprint=doc.reprint)
+def enqueue_payload_print(
+    session: Session, kind: str, payload: dict[str, Any], *, order_id: int | None = None
+) -> int:
+    """A document kept as a snapshot (a shift report, a return slip, a cash slip), printed by run_jobs like any job."""
+    job = PrintJob(kind=kind, payload=json.dumps(payload), order_id=order_id)
     session.add(job)
     session.flush()
     assert job.id is not None
     return job.id
+
+
+def attach_fiscal(session: Session, job_ids: Sequence[int], fiscal: dict[str, Any] | None) -> None:
+    """Put a journal line's signature into the snapshot documents printed for it (a return or cash slip)."""
+    if fiscal is None:
+        return
+    for job in session.exec(select(PrintJob).where(col(PrintJob.id).in_(list(job_ids)))):
+        if job.payload:
+            data = json.loads(job.payload)
+            data["fiscal"] = fiscal
+            job.payload = json.dumps(data)
+            session.add(job)
 
 
 # --- printing (after the sale committed) --------------------------------------------------------------
@@ -257,10 +275,12 @@ def _claim(rt: Runtime, job_id: int, statuses: Sequence[str], outcome: PrintOutc
 
 
 def _void(session: Session, job: PrintJob) -> bool:
-    if job.order_id is not None:
-        order = session.get(Order, job.order_id)
-        if order is not None and order.status == "cancelled":
-            return True
+    """A job of a cancelled order or a void ticket is not printed (a training sale prints, marked as such)."""
+    order = session.get(Order, job.order_id) if job.order_id is not None else None
+    if order is not None and order.status == "training":
+        return False
+    if order is not None and order.status == "cancelled":
+        return True
     if job.ticket_id is not None:
         ticket = session.get(Ticket, job.ticket_id)
         return ticket is not None and ticket.voided

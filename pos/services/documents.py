@@ -8,35 +8,48 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from pos.config import Config
-from pos.db.models import Article, Order, OrderLine, PrintJob, Ticket
+from pos.db.journal import paid_tenders
+from pos.db.models import Article, JournalLine, Order, OrderLine, PrintJob, Ticket
 from pos.db.orders import customer_of, load_order, order_lines, priced_order_lines
+from pos.domain.fiscal import fiscal_from_dict
 from pos.domain.order import PricedLine, vat_groups
+from pos.domain.till import ShiftFigures
 from pos.errors import NotFound, Refused
 from pos.i18n import venue_language
 from pos.printing.documents import (
+    CashDoc,
     Document,
     GroupTotal,
     Letterhead,
-    PaymentTotal,
     ReceiptDoc,
     ReceiptLine,
+    ReturnDoc,
     SlipDoc,
     SlipLine,
+    TenderLine,
+    TenderTotal,
     TicketDoc,
+    VatTotal,
     ZReportDoc,
 )
 from pos.printing.render import ticket_pdf, ticket_png
 
-PAYMENT_ORDER = ("cash", "card", "free")
-
 
 def letterhead(config: Config) -> Letterhead:
-    return Letterhead(venue_name=config.venue.name, brand_header=config.brand.header)
+    venue = config.venue
+    return Letterhead(
+        venue_name=venue.name,
+        brand_header=config.brand.header,
+        address=venue.address,
+        tax_number=venue.tax_number,
+        vat_id=venue.vat_id,
+    )
 
 
 def load_ticket_doc(session: Session, config: Config, ticket_id: int, *, reprint: bool = False) -> TicketDoc:
@@ -66,6 +79,7 @@ def load_ticket_doc(session: Session, config: Config, ticket_id: int, *, reprint
         repeat_limit=ticket.repeat_limit,
         holder_name=ticket.holder_name or customer_of(session, order)[0],
         reprint=reprint,
+        training=order.status == "training",
     )
 
 
@@ -95,6 +109,7 @@ def load_slip_doc(
         operator=order.operator,
         lines=tuple(SlipLine(quantity=line.quantity, name=line.article_name) for line in lines),
         reprint=reprint,
+        training=order.status == "training",
     )
 
 
@@ -115,7 +130,25 @@ def load_receipt_doc(session: Session, config: Config, order_id: int, *, reprint
         given_cents=order.given_cents,
         change_cents=order.change_cents,
         reprint=reprint,
+        tenders=_split_tenders(session, order_id) if order.payment_method == "split" else (),
+        training=order.status == "training",
+        **_fiscal_of_sale(session, order_id),
     )
+
+
+def _fiscal_of_sale(session: Session, order_id: int) -> dict[str, Any]:
+    """With a TSE: the receipt number (the journal's) and the signature or outage mark of the sale."""
+    sale = session.exec(
+        select(JournalLine).where(JournalLine.order_id == order_id, JournalLine.kind == "sale")
+    ).first()
+    if sale is None or not sale.fiscal:
+        return {}
+    return {"receipt_number": sale.number, "fiscal": fiscal_from_dict(json.loads(sale.fiscal))}
+
+
+def _split_tenders(session: Session, order_id: int) -> tuple[TenderLine, ...]:
+    paid = paid_tenders(session, order_id)
+    return tuple(TenderLine(tender, amounts[0]) for tender, amounts in sorted(paid.items()) if amounts[0])
 
 
 def _merge_receipt_lines(lines: Sequence[PricedLine]) -> tuple[ReceiptLine, ...]:
@@ -137,32 +170,35 @@ def _merge_receipt_lines(lines: Sequence[PricedLine]) -> tuple[ReceiptLine, ...]
     return tuple(merged.values())
 
 
-def zreport_doc(config: Config, report: Any, *, reprint: bool = False) -> ZReportDoc:
-    """The printed Z report from the shift's figures (pos.services.till.ShiftReport), as a snapshot."""
-    payments = sorted(report.by_payment, key=lambda row: _payment_rank(row.name))
+def zreport_doc(
+    config: Config, figures: ShiftFigures, *, tse_outages: int = 0, reprint: bool = False
+) -> ZReportDoc:
+    """The X or Z report as printed, from the shift's figures (a snapshot: a reprint shows the same)."""
+    sums = figures.sums
     return ZReportDoc(
         letterhead=letterhead(config),
-        shift_id=report.shift_id,
-        terminal=report.terminal,
-        operator=report.operator,
-        opened_at=report.opened_at,
-        closed_at=report.closed_at,
-        float_cents=report.float_cents,
-        by_payment=tuple(
-            PaymentTotal(method=row.name, orders=row.count, cents=row.total_cents) for row in payments
-        ),
-        by_group=tuple(GroupTotal(group=row.name, cents=row.total_cents) for row in report.by_group),
-        cash_sales_cents=report.cash_taken_cents - report.change_cents,
-        counted_cents=report.counted_cents,
-        cancelled_orders=report.cancelled.count,
-        cancelled_cents=report.cancelled.total_cents,
+        shift_id=figures.shift_id,
+        z_number=figures.z_number,
+        terminal=figures.terminal,
+        operator=figures.operator,
+        opened_at=figures.opened_at,
+        closed_at=figures.closed_at,
+        float_cents=sums.float_cents,
+        sales_cents=sums.sales_cents,
+        returns_cents=sums.returns_cents,
+        cash_in_cents=sums.cash_in_cents,
+        cash_out_cents=sums.cash_out_cents,
+        cash_taken_cents=sums.cash_taken_cents,
+        change_cents=sums.change_cents,
+        cash_refunded_cents=sums.cash_refunded_cents,
+        expected_cash_cents=figures.expected_cash_cents,
+        counted_cents=figures.counted_cents,
+        by_tender=tuple(TenderTotal(t.tender, t.count, t.total_cents) for t in sums.by_tender),
+        by_group=tuple(GroupTotal(g.group, g.units, g.total_cents) for g in sums.by_group),
+        by_vat=tuple(VatTotal(v.rate_bp, v.net_cents, v.vat_cents, v.gross_cents) for v in sums.by_vat),
+        tse_outages=tse_outages,
         reprint=reprint,
     )
-
-
-def _payment_rank(method: str) -> tuple[int, str]:
-    """Cash, card, free first, anything else after them by name."""
-    return (PAYMENT_ORDER.index(method) if method in PAYMENT_ORDER else len(PAYMENT_ORDER), method)
 
 
 def load_job_doc(session: Session, config: Config, job: PrintJob) -> Document:
@@ -175,8 +211,14 @@ def load_job_doc(session: Session, config: Config, job: PrintJob) -> Document:
         return slip
     if job.kind == "receipt" and job.order_id is not None:
         return load_receipt_doc(session, config, job.order_id, reprint=job.reprint)
-    if job.kind == "zreport" and job.payload:
-        return ZReportDoc.from_json(json.loads(job.payload))
+    if job.payload:
+        data = json.loads(job.payload)
+        if job.kind == "zreport":
+            return replace(ZReportDoc.from_json(data), reprint=job.reprint)
+        if job.kind == "return":
+            return replace(ReturnDoc.from_json(data), reprint=job.reprint)
+        if job.kind == "cash":
+            return replace(CashDoc.from_json(data), reprint=job.reprint)
     raise Refused("Print job {id} of kind {kind!r} has nothing to print.", id=job.id, kind=job.kind)
 
 

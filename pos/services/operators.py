@@ -79,3 +79,12 @@ def change_pin(rt: Runtime, actor: Actor, name: str, pin: str) -> OperatorView:
 def list_operators(rt: Runtime, actor: Actor) -> list[OperatorView]:
     require(actor, Role.ADMIN, "list operators")
     return [_view(operator) for operator in store.list_operators(rt)]
+
+
+def cli_actor(rt: Runtime) -> Actor:
+    """Who the CLI acts as: `[terminal] operator` from the config.
+
+    The CLI is the admin's tool. When the configured name is a real operator, that operator's role applies
+    (a till configured for a cashier cannot run admin commands); the default "system" is an admin.
+    """
+    return actor_named(rt, rt.config.terminal.operator)

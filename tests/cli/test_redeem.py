@@ -273,7 +273,9 @@ def test_sold_tickets_pass_the_door_until_the_order_is_cancelled(pos_sqlite) -> 
     first, second = (ticket["code"] for ticket in sale["tickets"])
     code, verdict = redeem_json(pos, first, "--gate", "Spa")
     assert code == 0 and verdict["holder"] == "Max Muster" and verdict["allowed_entries"] == 3
-    pos("order", "cancel", str(sale["id"]), check=True)
+    refused = pos("order", "cancel", str(sale["id"]))
+    assert refused.returncode == 1 and "--force" in refused.stderr  # one ticket was used at the door
+    pos("order", "cancel", str(sale["id"]), "--force", check=True)
     assert redeem_json(pos, first)[1]["reason"] == "voided"
     assert redeem_json(pos, second)[1]["reason"] == "voided"
     assert pos.json("ticket", "show", first)["voided"] is True

@@ -10,6 +10,8 @@ from tests.conftest import test_config as make_config
 from tests.factories import add_article
 
 LINE_FIELDS = {
+    "admitted",
+    "returned_quantity",
     "article",
     "article_id",
     "quantity",
@@ -33,6 +35,10 @@ ORDER_FIELDS = {
     "tickets",
     "unused_codes",
     "customer",
+    "payments",
+    "refunded_cents",
+    "journal_number",
+    "fiscal",
 }
 
 
@@ -115,28 +121,31 @@ def test_cancel_returns_availability_and_refuses_twice(pos, shop) -> None:
     sold_out = pos("sell", "Konzert", "--no-print")
     assert sold_out.returncode == 2 and sold_out.stderr.strip() == "Error: Konzert is sold out."
     cancelled = pos.json("order", "cancel", str(order["id"]))
-    assert cancelled["status"] == "cancelled" and cancelled["cancelled_at"]
+    assert cancelled["refund_cents"] == 15000 and len(cancelled["tickets"]) == 3
+    shown = pos.json("order", "show", str(order["id"]))
+    assert shown["status"] == "cancelled" and shown["cancelled_at"] and shown["refunded_cents"] == 15000
     assert pos.json("article", "list")[0]["available"] == 3
     twice = pos("order", "cancel", str(order["id"]))
     assert twice.returncode == 2
-    assert twice.stderr.startswith(f"Error: Order {order['id']} was already cancelled at ")
+    assert twice.stderr.startswith(f"Error: Order {order['id']} was already returned in full at ")
     pos("sell", "Konzert:3", "--no-print", check=True)
 
 
-def test_sales_report_excludes_cancelled_orders(pos_sqlite, sqlite_shop) -> None:
+def test_sales_report_nets_returns_of_cancelled_orders(pos_sqlite, sqlite_shop) -> None:
     pos_sqlite("sell", "Konzert:2", "Bier", "--no-print", check=True)
     pos_sqlite("sell", "Bier:2", "--pay", "card", "--no-print", check=True)
     cancelled = pos_sqlite.json("sell", "Konzert", "--no-print")
     pos_sqlite("order", "cancel", str(cancelled["id"]), check=True)
     report = pos_sqlite.json("report", "sales", "--from", "2020-01-01", "--to", "2100-12-31")
-    assert report["orders"] == 2 and report["total_cents"] == 10000 + 450 + 900
+    assert (report["orders"], report["returns"]) == (3, 1) and report["total_cents"] == 10000 + 450 + 900
+    assert (report["sales_cents"], report["returns_cents"]) == (10000 + 450 + 900 + 5000, -5000)
     assert report["by_group"] == [
         {"group": "Drinks", "units": 3, "total_cents": 1350},
         {"group": "Tickets", "units": 2, "total_cents": 10000},
     ]
     assert report["by_payment"] == [
+        {"method": "cash", "orders": 2, "total_cents": 10450},
         {"method": "card", "orders": 1, "total_cents": 900},
-        {"method": "cash", "orders": 1, "total_cents": 10450},
     ]
     empty = pos_sqlite.json("report", "sales", "--from", "2020-01-01", "--to", "2020-01-02")
     assert empty["orders"] == 0 and empty["by_group"] == [] and empty["by_payment"] == []
@@ -147,8 +156,8 @@ ERRORS = [
     (("Wein",), "Error: Article 'Wein' does not exist."),
     (("Bier:2", "--given", "5"), "Error: Cash given (5.00) is less than the total (9.00)."),
     (("Bier", "--given", "abc"), "Error: --given: 'abc' is not an amount such as 49.90."),
-    (("Bier", "--pay", "cheque"), "Error: --pay 'cheque' is not known; use cash or card."),
-    (("Bier", "--pay", "card", "--given", "5"), "Error: An amount given is only for cash payments."),
+    (("Bier", "--pay", "cheque"), "Error: Tender 'cheque' is not known; use cash or card."),
+    (("Bier", "--pay", "card", "--given", "5"), "Error: Cash was handed over, but the card pays everything."),
     (("Bier", "--promo", "NOPE"), "Error: Promo code NOPE does not exist."),
     (("Bier:0",), "Error: The quantity of Bier must be 1 to 1000."),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,18 +14,23 @@ from pyzbar.pyzbar import decode
 from pos.domain.order import VatGroup
 from pos.i18n import language
 from pos.printing.documents import (
+    CashDoc,
     GroupTotal,
     Letterhead,
-    PaymentTotal,
     ReceiptDoc,
     ReceiptLine,
+    ReturnDoc,
+    ReturnLine,
     SlipDoc,
     SlipLine,
+    TenderLine,
+    TenderTotal,
     TicketDoc,
+    VatTotal,
     ZReportDoc,
 )
 from pos.printing.escpos_render import escpos_bytes
-from pos.printing.layout import layout
+from pos.printing.layout import CashDrawer, layout
 from pos.printing.render import PrintSettings, preview, printer_bytes, ticket_pdf, ticket_png
 
 CODE = "100000000001234567890124"
@@ -148,31 +154,40 @@ def zreport(counted: int | None = 30500) -> ZReportDoc:
     return ZReportDoc(
         letterhead=HEAD,
         shift_id=3,
+        z_number=7,
         terminal="kasse-1",
         operator="anna",
         opened_at=AT,
         closed_at=AT.replace(hour=23),
         float_cents=10000,
-        by_payment=(PaymentTotal("cash", 4, 20030), PaymentTotal("card", 2, 9980)),
-        by_group=(GroupTotal("Getränke", 1050), GroupTotal("Tickets", 28960)),
-        cash_sales_cents=20030,
+        sales_cents=30010,
+        returns_cents=-4990,
+        cash_in_cents=5000,
+        cash_out_cents=2000,
+        cash_taken_cents=25000,
+        change_cents=4970,
+        cash_refunded_cents=4990,
+        expected_cash_cents=10000 + 25000 - 4970 - 4990 + 5000 - 2000,
         counted_cents=counted,
-        cancelled_orders=1,
-        cancelled_cents=4990,
+        by_tender=(TenderTotal("cash", 4, 20030), TenderTotal("card", 2, 9980)),
+        by_group=(GroupTotal("Getränke", 3, 1050), GroupTotal("Tickets", 6, 28960)),
+        by_vat=(VatTotal(700, 27065, 1895, 28960), VatTotal(1900, 882, 168, 1050)),
     )
 
 
-def test_z_report_shows_sales_by_payment_and_group_and_expected_against_counted_cash() -> None:
+def test_z_report_shows_sales_by_tender_group_and_vat_and_expected_against_counted_cash() -> None:
     text = preview(zreport(), settings("de"))
-    assert "Z-Bon" in text and "Schicht 3" in text
+    assert "Z-Bon 7" in text and "Schicht 3" in text
     assert re.search(r"Bar \(4\) +200,30 €", text)
     assert re.search(r"Karte \(2\) +99,80 €", text)
-    assert re.search(r"Summe +300,10 €", text)
-    assert re.search(r"Getränke +10,50 €", text)
-    assert re.search(r"Soll-Bestand bar +300,30 €", text)
+    assert re.search(r"Retouren +-49,90 €", text)
+    assert re.search(r"Getränke \(3\) +10,50 €", text)
+    assert re.search(r"7 % +289,60 €", text) and re.search(r"USt\. +18,95 €", text)
+    assert re.search(r"Soll-Bestand bar +280,40 €", text)
     assert re.search(r"Gezähltes Bargeld +305,00 €", text)
-    assert re.search(r"Differenz +4,70 €", text)
-    assert "nicht gezählt" in preview(zreport(counted=None), settings("de"))
+    assert re.search(r"Differenz +24,60 €", text)
+    x = preview(replace(zreport(counted=None), z_number=None, closed_at=None), settings("de"))
+    assert "X-Bon" in x and "nicht gezählt" in x
 
 
 def test_z_report_survives_its_json_payload() -> None:
@@ -267,3 +282,29 @@ def test_without_a_system_font_the_image_spells_umlauts_out(monkeypatch: pytest.
     monkeypatch.setattr(images, "_font", lambda size, bold: ImageFont.load_default(size))
     assert images._text("Grüße 49,90\xa0€") == "Gruesse 49,90 EUR"
     assert decoded(ticket_png(ticket(), language("de")))["CODE128"] == CODE
+
+
+def test_return_slip_and_cash_slip() -> None:
+    slip = ReturnDoc(
+        HEAD,
+        order_id=12,
+        journal_number=40,
+        at=AT,
+        terminal="kasse-1",
+        operator="anna",
+        lines=(ReturnLine("Konzert", 1, 4990, "100000000000015291505004"), ReturnLine("Bier", 2, 900)),
+        refunds=(TenderLine("cash", -5890),),
+        refund_cents=5890,
+        forced=True,
+    )
+    text = preview(slip, settings("de"))
+    assert "Rückgabe" in text and "Bestellung 12" in text and "100000000000015291505004" in text
+    assert re.search(r"Erstattung +-58,90 €", text) and re.search(r"Bar +-58,90 €", text)
+    assert "bereits am Einlass" in text
+    assert ReturnDoc.from_json(slip.to_json()) == slip
+    blocks = layout(slip, settings("de").lang, 48, cash_drawer=True)
+    assert blocks[0] == CashDrawer()  # a cash refund opens the drawer
+    cash = CashDoc(HEAD, "cash_out", 20000, "in den Safe", AT, "kasse-1", "anna", 41)
+    text = preview(cash, settings("de"))
+    assert "Auszahlung" in text and "in den Safe" in text and re.search(r"Betrag +200,00 €", text)
+    assert CashDoc.from_json(cash.to_json()) == cash

@@ -51,7 +51,7 @@ async def test_another_cashiers_open_shift_blocks_a_cashier_but_an_admin_closes_
         await keys(pilot, "escape")
         await log_in(pilot, "admin", "1234", cash_float=None)
         assert type(app.screen).__name__ == "ShiftCloseScreen"
-        await keys(pilot, *"50", "enter")
+        await keys(pilot, *"50", "enter", "enter")  # the amount, then the confirmation
         assert app.screen.closed
         assert message(pilot) == "Z report printed. Enter: done."
         shown = screen_text(pilot)
@@ -74,3 +74,26 @@ async def test_a_database_without_operators_says_how_to_add_one(shop) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await keys(pilot, *"admin", "enter", *"1234", "enter")
         assert message(pilot) == "No operator exists yet; add one with `pos operator add NAME --role admin`."
+
+
+async def test_a_second_app_with_the_same_terminal_name_is_refused(shop) -> None:
+    from pos.services.till import claim_terminal
+
+    held = claim_terminal(shop)  # the first app, still running
+    try:
+        app = PosApp(shop)
+        said: list[str] = []
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(100):
+                if app.return_code is not None:
+                    said = [str(text) for text in app._exit_renderables]
+                    break
+                await pilot.pause(0.05)
+        assert app.return_code == 2
+        assert any("Terminal test-terminal is already running on this database" in text for text in said)
+    finally:
+        held.release()
+    app = PosApp(shop)  # the first one ended: the name is free
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot)
+        assert type(app.screen).__name__ == "SaleScreen"

@@ -59,7 +59,9 @@ async def test_cancel_asks_first_then_voids_and_returns_units(sqlite_rt) -> None
         await pilot.press("f2")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("f2")
-        await wait_until(pilot, lambda: f"Order #{order_id} cancelled." in screen_text(app))
+        await wait_until(
+            pilot, lambda: "Returned 2 tickets; refund €100.00 (Cash €100.00)." in screen_text(app)
+        )
         await wait_until(pilot, lambda: (app.screen.order or {}).get("status") == "cancelled")
         shown = {key for key, active in app.screen.active_bindings.items() if active.binding.show}
         assert "f2" not in shown  # a cancelled order cannot be cancelled again
@@ -68,7 +70,7 @@ async def test_cancel_asks_first_then_voids_and_returns_units(sqlite_rt) -> None
         voided = session.exec(select(Ticket.voided).where(Ticket.order_id == order_id)).all()
         assert voided == [True, True]
         assert find_article(session, "Konzert 15.01.2027").sold == 1
-        assert session.exec(select(AuditLog.action)).all()[-1] == "order.cancel"
+        assert session.exec(select(AuditLog.action)).all()[-1] == "order.return"
 
 
 async def test_enter_on_a_ticket_line_opens_the_ticket(sqlite_rt) -> None:

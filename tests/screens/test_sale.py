@@ -155,8 +155,8 @@ async def test_scanned_cart_link_opens_the_cart_for_payment(shop) -> None:
         result = app.screen.result
         assert result is not None, message(pilot)
         assert result.data["customer"] == {"id": None, "name": "Gast", "email": "gast@example.org"}
-        assert result.mail_ids  # the tickets go out by e-mail
-        assert "gast@example.org" in screen_text(pilot)
+        assert result.mail_ids  # queued for e-mail ...
+        assert "gast@example.org" not in screen_text(pilot)  # ... but no promise: [smtp] is not set up here
 
 
 async def test_a_fast_burst_that_is_no_code_reaches_the_focused_field(shop) -> None:

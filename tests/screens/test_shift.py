@@ -18,9 +18,18 @@ async def test_close_own_shift_shows_and_prints_the_z_report(make_shop) -> None:
         assert app.screen.result.payment.change_cents == 3000
         await keys(pilot, "enter", "ctrl+b")
         assert type(app.screen).__name__ == "ShiftCloseScreen"
-        await keys(pilot, *"170", "enter")
+        await keys(pilot, "enter")  # a bare Enter is not a count: nothing closes
+        assert message(pilot) == "Tippen Sie das gezählte Bargeld ein; eine leere Eingabe ist keine Zählung."
+        assert not app.screen.closed
+        await keys(pilot, *"169", "enter")  # the first Enter asks, showing the difference
+        assert message(pilot).startswith("Schicht mit 169,00\xa0€ gezählt schließen (Differenz -1,00\xa0€)?")
+        await keys(pilot, "escape")  # back to the amount; nothing closed
+        assert not app.screen.closed and type(app.screen).__name__ == "ShiftCloseScreen"
+        await keys(pilot, "backspace", "backspace", "7", "0", "enter", "enter")
+        assert app.screen.closed
         shown = screen_text(pilot)
-        assert "Soll-Bestand bar" in shown and "170,00\xa0€" in shown and "Differenz" in shown
+        for words in ("Rückgeld gegeben", "Soll-Bestand bar", "170,00\xa0€", "Differenz", "Z-Bon 1"):
+            assert words in shown, words  # all on the 80x24 screen, none behind a scrollbar
         assert message(pilot) == "Z-Bon gedruckt. Enter: fertig."
         await keys(pilot, "enter")
         assert type(app.screen).__name__ == "LoginScreen"

@@ -8,14 +8,13 @@ from pathlib import Path
 from sqlmodel import select
 
 from pos.db.engine import transaction
-from pos.db.models import PrintJob, Shift, Ticket
+from pos.db.models import PrintJob, Ticket
 from pos.printing.render import PrintSettings, printer_bytes
 from pos.runtime import Runtime
 from pos.services.delivery import enqueue_order_print as enqueue_order
-from pos.services.delivery import enqueue_report_print, run_jobs
-from pos.services.documents import load_job_doc, ticket_attachment, zreport_doc
+from pos.services.delivery import run_jobs
+from pos.services.documents import load_job_doc, ticket_attachment
 from pos.services.orders import preview_order
-from pos.services.till import shift_report
 from tests.factories import ADMIN
 from tests.printing.fixtures import (
     PAPER_OUT,
@@ -218,36 +217,41 @@ def test_jobs_of_a_cancelled_order_are_not_printed(rt: Runtime, tmp_path: Path) 
 
 
 def test_z_report_job_prints_the_stored_snapshot(rt: Runtime, tmp_path: Path) -> None:
-    from datetime import timedelta
-
-    from pos.db.models import Operator
+    from pos.domain.till import TenderRequest
+    from pos.services import till
+    from pos.services.checkout import CartLine, SaleRequest
+    from pos.services.orders import cancel_order
+    from tests.factories import sell
 
     out = tmp_path / "out.bin"
     printing = with_printer(rt, kind="file", path=str(out))
-    concert, drink = concert_and_drink(rt)
-    with transaction(rt.engine) as session:
-        operator = Operator(name="anna", pin_hash="x")
-        session.add(operator)
-        session.flush()
-        shift = Shift(operator_id=operator.id, terminal="kasse-1", opened_at=rt.now(), float_cents=10000)
-        session.add(shift)
-        session.flush()
-        shift_id = shift.id
-    make_order(rt, [(concert, 1), (drink, 2)], shift_id=shift_id, given_cents=6000)
-    make_order(rt, [(concert, 1)], shift_id=shift_id, payment="card")
-    make_order(rt, [(drink, 1)], shift_id=shift_id, status="cancelled")
-    with transaction(rt.engine) as session:
-        shift = session.get(Shift, shift_id)
-        shift.closed_at, shift.counted_cents = rt.now() + timedelta(hours=5), 15690
-        job_id = enqueue_report_print(session, zreport_doc(rt.config, shift_report(session, shift_id)))
+    concert_and_drink(rt)
+    shift = till.open_shift(rt, ADMIN, 10000)
+    sell(
+        rt,
+        SaleRequest(
+            [CartLine("Konzert 15.01.2027"), CartLine("Glühwein", 2)], given_cents=6000, print_tickets=False
+        ),
+    )
+    sell(
+        rt,
+        SaleRequest([CartLine("Konzert 15.01.2027")], tenders=[TenderRequest("card")], print_tickets=False),
+    )
+    cancelled = sell(rt, SaleRequest([CartLine("Glühwein")], print_tickets=False))
+    cancel_order(rt, ADMIN, cancelled.order_id)
+    till.close_shift(rt, ADMIN, shift.id, 15690)
+    job_id = till.print_report(printing, ADMIN, shift.id).printed[0]
     with transaction(rt.engine) as session:
         doc = load_job_doc(session, rt.config, session.get(PrintJob, job_id))
-    assert doc.by_payment[0].method == "cash" and doc.by_payment[0].cents == 5690
-    assert doc.expected_cash_cents == 15690 and doc.difference_cents == 0
-    assert {g.group: g.cents for g in doc.by_group} == {"General": 9980, "Getränke": 700}
-    assert doc.cancelled_orders == 1
-    assert run_jobs(printing, job_ids=[job_id]).printed == [job_id]
-    assert b"Schicht" in out.read_bytes() or b"Shift" in out.read_bytes()
+    assert [(t.tender, t.count, t.cents) for t in doc.by_tender] == [
+        ("cash", 2, 5690 + 350 - 350),
+        ("card", 1, 4990),
+    ]
+    assert doc.expected_cash_cents == 15690 and doc.difference_cents == 0 and doc.z_number == 1
+    assert {g.group: (g.units, g.cents) for g in doc.by_group} == {"General": (2, 9980), "Getränke": (2, 700)}
+    assert (doc.sales_cents, doc.returns_cents) == (4990 + 700 + 4990 + 350, -350)
+    data = out.read_bytes()
+    assert b"Z-Bon 1" in data or b"Z report 1" in data
 
 
 def test_order_preview_and_mail_attachment_come_from_the_same_documents(rt: Runtime) -> None:

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from pos.db import promos
 from pos.db.engine import transaction
-from pos.db.models import Order, PromoCode, PromoUse
+from pos.db.models import Order, OrderLine, PromoCode, PromoUse
 from pos.db.promos import CODE_ALPHABET, stored_codes
 from pos.domain.promo import EnteredCodes, TicketSlot, allocate, check_codes
 from pos.errors import NotFound, Refused
@@ -72,7 +72,21 @@ def sell(rt: Runtime, slots: Sequence[TicketSlot], **kw: Any) -> int:
         session.add(order)
         session.flush()
         assert order.id is not None
-        promos.consume(session, allocation, rules, order.id, [None] * len(slots))
+        lines = [
+            OrderLine(
+                order_id=order.id,
+                article_id=slot.article_id,
+                article_name="x",
+                article_group="x",
+                unit_price_cents=slot.price_cents,
+                total_cents=slot.price_cents,
+                vat_bp=0,
+            )
+            for slot in slots
+        ]
+        session.add_all(lines)
+        session.flush()
+        promos.consume(session, allocation, rules, order.id, [line.id for line in lines])
         return order.id
 
 
@@ -240,9 +254,11 @@ def test_return_uses_gives_uses_back_once(rt: Runtime, shop: dict[str, int]) -> 
     assert used(rt, "VIP") == 2
     with pytest.raises(Refused, match="used up"):
         load(rt, unlock_codes=["VIP"])
-    for _ in range(2):
+    with transaction(rt.engine) as session:
+        line_ids = [line.id for line in session.exec(select(OrderLine).where(OrderLine.order_id == order_id))]
+    for _ in range(2):  # a second return of the same tickets gives nothing back twice
         with transaction(rt.engine) as session:
-            promos.return_uses(session, order_id)
+            promos.return_line_uses(session, line_ids)
         assert used(rt, "VIP") == 0
     with transaction(rt.engine) as session:
         assert all(u.returned for u in session.exec(select(PromoUse)).all())

@@ -181,16 +181,18 @@ def test_cancel_voids_tickets_returns_units_and_is_audited(rt: Runtime, shop: di
         sell(rt, _sale(CartLine("Konzert 15.01.2027")))
     order_id = result.order_id
     assert order_id is not None
-    cancelled = cancel_order(rt, order_id)
+    cancelled = cancel_order(rt, order_id).data
     assert cancelled["status"] == "cancelled" and cancelled["cancelled_at"] == "2026-12-31T21:00:00+01:00"
     assert _sold(rt, shop["concert"]) == 0 and _sold(rt, shop["beer"]) == 0
     with transaction(rt.engine) as session:
         assert all(t.voided for t in session.exec(select(Ticket).where(Ticket.order_id == order_id)))
-        log = session.exec(select(AuditLog).where(AuditLog.action == "order.cancel")).one()
+        log = session.exec(select(AuditLog).where(AuditLog.action == "order.return")).one()
         assert (log.terminal, log.operator, log.target) == ("test-terminal", "tester", f"order #{order_id}")
     sell(rt, _sale(CartLine("Konzert 15.01.2027", 5)))  # the units are back
 
-    with pytest.raises(Refused, match=rf"^Order {order_id} was already cancelled at 2026-12-31 21:00\.$"):
+    with pytest.raises(
+        Refused, match=rf"^Order {order_id} was already returned in full at 2026-12-31 21:00\.$"
+    ):
         cancel_order(rt, order_id)
     assert _sold(rt, shop["concert"]) == 5 and _sold(rt, shop["beer"]) == 0
     with pytest.raises(NotFound, match="Order 999 does not exist"):

@@ -5,7 +5,7 @@ value that passes 2^31 (a price of 50,000,000.00 in cents, the sum of a season) 
 INTEGER in up to 64 bits already: nothing changes there.
 
 Revision ID: b7c41e9d2a63
-Revises: 69ae48d0fcf5
+Revises: 5808da3e7419
 Create Date: 2026-11-30 13:30:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'b7c41e9d2a63'
-down_revision: str | None = '69ae48d0fcf5'
+down_revision: str | None = '5808da3e7419'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -324,13 +324,13 @@ def values_for(param: Any, world: World) -> st.SearchStrategy[str]:
     name = param.name or ""
     if name in ("output", "path", "file", "printer_file", "config"):
         return world.paths()
-    if name in ("code", "codes"):
+    if name in ("code", "codes", "ticket", "tickets"):
         return world.ticket_codes()
     if name in ("cart_link", "url"):
         return world.cart_links()
     if name in ("at", "valid_from", "valid_until", "date_from", "date_to", "event_date", "birthday"):
         return pick(EDGE_TIMES)
-    if name in ("price", "given", "amount", "counted", "cash_float"):
+    if name in ("price", "given", "amount", "counted", "cash_float", "float_"):
         return pick(AMOUNTS)
     if name in ("vat", "percent"):
         return pick(RATES)
@@ -347,6 +347,7 @@ def values_for(param: Any, world: World) -> st.SearchStrategy[str]:
         "entry_text",
         "customer",
         "interval_text",
+        "shift_text",
         "shift_id",
         "conflict_id",
     ):
@@ -511,6 +512,9 @@ def report_counts(label: str) -> None:
 def test_every_command_is_fuzzed() -> None:
     names = {" ".join(path) for path, _command in COMMANDS}
     assert {
+        "shift open",
+        "cash in",
+        "order return",
         "sell",
         "redeem",
         "article add",

@@ -38,7 +38,7 @@ bench: $(VENV)/.installed
 
 # Translations: extract the source strings, merge them into pos.po, compile pos.mo (commit both).
 locale: $(VENV)/.installed
-	$(BIN)/pybabel extract --no-location --sort-output --project pos -k _ -k N_ -k ngettext:1,2 -k PosError -k Refused -k NotFound -k Forbidden -k Wording -k ConfigError -k DatabaseError -k TseError -k TseUnavailable -o pos/locale/pos.pot pos
+	$(BIN)/pybabel extract --no-location --sort-output --project pos -k _ -k N_ -k ngettext:1,2 -k PosError -k Refused -k NotFound -k Forbidden -k Wording -k ConfigError -k DatabaseError -k TseError -k TseUnavailable -k FileRefused -k FileMissing -o pos/locale/pos.pot pos
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date -i pos/locale/pos.pot -d pos/locale -D pos
 	$(BIN)/pybabel compile --statistics -d pos/locale -D pos
 

@@ -22,6 +22,8 @@ from pydantic import (
 
 from pos.errors import PosError
 
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few KiB; anything larger (or not a file) is refused unread
+
 
 def default_data_dir() -> Path:
     """Where the default SQLite database lives (XDG data dir, e.g. ~/.local/share/pos)."""
@@ -36,6 +38,14 @@ def default_database_url() -> str:
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """TOML can spell a NUL (\\u0000); no database, printer or mail server takes one in a name."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 class Venue(Section):
@@ -113,11 +123,11 @@ class Printer(Section):
     path: str = "var/printer.bin"
     host: str = "127.0.0.1"
     port: int = Field(default=9100, ge=1, le=65535)
-    timeout: float = Field(default=5.0, gt=0)
-    vendor_id: int = 0
-    product_id: int = 0
+    timeout: float = Field(default=5.0, gt=0, le=600)
+    vendor_id: int = Field(default=0, ge=0, le=0xFFFF)
+    product_id: int = Field(default=0, ge=0, le=0xFFFF)
     device: str = "/dev/ttyUSB0"
-    baudrate: int = 19200
+    baudrate: int = Field(default=19200, ge=1, le=4_000_000)
     name: str = ""
     cash_drawer: bool = True
     status_check: bool = True  # network: ask the printer for its paper status around each job
@@ -126,8 +136,8 @@ class Printer(Section):
 class Scanner(Section):
     kind: Literal["keyboard", "evdev", "serial"] = "keyboard"
     device: str = ""
-    baudrate: int = 9600
-    burst_ms: int = Field(default=50, ge=1)
+    baudrate: int = Field(default=9600, ge=1, le=4_000_000)
+    burst_ms: int = Field(default=50, ge=1, le=10_000)
 
 
 class Smtp(Section):
@@ -153,6 +163,7 @@ class Terminal(Section):
     gate: str = "main"
     operator: str = "system"
     cash_out_by_cashier: bool = False  # cash out of the drawer: admins only unless this is true
+    kiosk: bool = False  # a locked-down till: quitting the app needs an admin's PIN, Ctrl+Z/Ctrl+C do nothing
 
 
 FISKALY_BASE_URL = "https://kassensichv-middleware.fiskaly.com/api/v2"
@@ -286,13 +297,15 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         path = "pos.toml"
     if path is None:
         return Config()
+    from pos.files import FileMissing, FileRefused, read_regular_file
+
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"Config file {file} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Config file {file} cannot be read: {exc}.") from None
+        text = read_regular_file(file, MAX_CONFIG_BYTES, "Config file").decode("utf-8")
+    except (FileMissing, FileRefused) as exc:
+        raise ConfigError(exc.message, **exc.message_args) from None
+    except UnicodeDecodeError:
+        raise ConfigError("Config file {path} is not UTF-8 text.", path=str(file)) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -18,9 +18,7 @@ def add(
     assortment: str = typer.Option("default", "--assortment", help="Which terminals/price lists show it."),
     ticket: bool = typer.Option(False, "--ticket", help="Issues one ticket per unit sold."),
     hidden: bool = typer.Option(False, "--hidden", help="Only sold after an unlock code."),
-    available: int | None = typer.Option(
-        None, "--available", min=0, help="Units available (default unlimited)."
-    ),
+    available: str | None = typer.Option(None, "--available", help="Units available (default unlimited)."),
     valid_from: str | None = typer.Option(None, "--valid-from", help="Start of validity (ISO 8601)."),
     valid_until: str | None = typer.Option(None, "--valid-until", help="End of validity (ISO 8601)."),
     event_date: str | None = typer.Option(None, "--event-date", help="Event date; valid that business day."),
@@ -35,6 +33,7 @@ def add(
     from pos.domain.clock import parse_date, parse_time
     from pos.domain.money import parse_amount, parse_rate
     from pos.domain.repeat import parse_repeat
+    from pos.domain.values import parse_count
     from pos.services.articles import NewArticle, add_article
     from pos.services.operators import cli_actor
 
@@ -45,6 +44,11 @@ def add(
     start = parse_or_fail(lambda t: parse_time(t, zone), valid_from, "--valid-from") if valid_from else None
     end = parse_or_fail(lambda t: parse_time(t, zone), valid_until, "--valid-until") if valid_until else None
     day = parse_or_fail(parse_date, event_date, "--event-date") if event_date else None
+    stock_limit = (
+        parse_or_fail(lambda t: parse_count(t, "--available"), available, "--available")
+        if available is not None
+        else None
+    )
     if repeat_limit is not None and repeat == "none":
         fail("--repeat-limit needs a --repeat type (anytime, daily or same-day).")
     kind, limit = parse_or_fail(lambda r: parse_repeat(r, repeat_limit), repeat, "--repeat")
@@ -57,7 +61,7 @@ def add(
         assortment=assortment,
         is_ticket=ticket,
         hidden=hidden,
-        stock_limit=available,
+        stock_limit=stock_limit,
         valid_from=start,
         valid_until=end,
         event_date=day,
@@ -119,15 +123,11 @@ def set_availability_(
     as_json: bool = JsonOption,
 ) -> None:
     """Change how many units of an article can be sold in all; takes effect at once on every terminal."""
+    from pos.domain.values import parse_limit
     from pos.services.articles import set_availability
     from pos.services.operators import cli_actor
 
-    if limit.strip().lower() == "unlimited":
-        stock_limit = None
-    elif limit.strip().isdigit():
-        stock_limit = int(limit)
-    else:
-        fail(f"Availability {limit!r} is not a whole number or 'unlimited'.")
+    stock_limit = parse_or_fail(lambda t: parse_limit(t, "availability"), limit, "Availability")
     rt = load_runtime()
     updated = set_availability(rt, cli_actor(rt), article, stock_limit)
     if as_json:

@@ -10,6 +10,7 @@ import traceback
 from typing import Any, NoReturn
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer's own copy of click
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
@@ -19,9 +20,19 @@ from pos.errors import PosError
 class PosGroup(TyperGroup):
     """Turns expected failures into one sentence on stderr and a non-zero exit, never a traceback."""
 
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        if parent is None:
+            _refuse_undecodable(args)
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except UsageError as exc:
+            usage_error(exc)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageError as exc:
+            usage_error(exc)
         except PosError as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(2) from None
@@ -35,22 +46,80 @@ class PosGroup(TyperGroup):
         except (Exit, Abort, TyperException, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - last line of defence: a sentence, the details in a file
-            log = _write_crash_log()
-            typer.echo(f"Error: unexpected {type(exc).__name__}: {exc} (details in {log}).", err=True)
+            log = write_crash_log(exc)
+            typer.echo(f"Error: unexpected {type(exc).__name__}; the details are in {log}.", err=True)
             raise typer.Exit(3) from None
 
 
-def _write_crash_log() -> str:
-    from pos.config import default_data_dir
+def _refuse_undecodable(args: list[str]) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates; no database or terminal can take them."""
+    for number, arg in enumerate(args, 1):
+        if not arg.isascii():
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                typer.echo(f"Error: argument {number} is not valid UTF-8 text.", err=True)
+                raise typer.Exit(2) from None
 
-    path = default_data_dir() / "crash.log"
+
+def usage_error(exc: UsageError) -> NoReturn:
+    """A wrong option or argument: one line on stderr (Typer would draw a box of several), exit code 2.
+
+    A group called without a command still shows its help, on stdout.
+    """
+    if isinstance(exc, NoArgsIsHelpError) and exc.ctx is not None:
+        typer.echo(exc.ctx.get_help())
+        typer.echo(f"Error: name a command of `{exc.ctx.command_path}` (see above).", err=True)
+        raise typer.Exit(2)
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+    typer.echo(f"Error: {message}{where}.", err=True)
+    raise typer.Exit(2)
+
+
+def write_crash_log(exc: BaseException) -> str:
+    """Append where the failure happened to crash.log (mode 600 in a 700 directory); say where it went.
+
+    Only exception types and traceback frames (file, line, function, source line) are written, never an
+    exception's message or the command line: those can carry SQL parameters, customer names, e-mail addresses
+    or PINs, and the log outlives the command.
+    """
+    from pos.config import default_data_dir
+    from pos.files import open_private, private_directory
+
+    directory = default_data_dir()
+    path = directory / "crash.log"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            traceback.print_exc(file=handle)
+        private_directory(directory)
+        with open_private(path, "a", append=True, encoding="utf-8") as handle:
+            handle.write(crash_report(exc))
     except OSError:
-        return "stderr"
+        return f"nowhere (cannot write {path})"
     return str(path)
+
+
+def crash_report(exc: BaseException) -> str:
+    """Exception types and frames of the whole chain (cause and context), oldest first; no messages."""
+    from datetime import UTC, datetime
+
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    lines = [f"--- {datetime.now(UTC).isoformat(timespec='seconds')} unexpected {_type_name(exc)}"]
+    for link in reversed(chain):
+        lines.append(f"{_type_name(link)}, raised at:")
+        for frame in traceback.extract_tb(link.__traceback__):
+            lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+            if frame.line:
+                lines.append(f"    {frame.line.strip()}")
+    return "\n".join(lines) + "\n"
+
+
+def _type_name(exc: BaseException) -> str:
+    kind = type(exc)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 def new_app(help_text: str) -> typer.Typer:
@@ -122,9 +191,21 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def id_or_fail(text: str, option: str) -> int:
+    """An id or order number (`12` or `#12`, ASCII digits, 64-bit) from user text, or one sentence."""
+    from pos.domain.values import parse_id
+
+    number: int = parse_or_fail(lambda t: parse_id(t, option), text, option)
+    return number
+
+
 def parse_or_fail(parser: Any, text: str, option: str) -> Any:
     """Run a domain parser on user text; its ValueError becomes one sentence naming the option."""
+    from pos.domain.values import BadValue
+
     try:
         return parser(text)
+    except BadValue as exc:
+        fail(f"{option}: {exc.problem}.")
     except ValueError as exc:
         fail(f"{option}: {exc}.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from pos.commands.common import JsonOption, app, load_runtime, new_app, print_json
+from pos.commands.common import JsonOption, app, id_or_fail, load_runtime, new_app, print_json
 
 door_app = new_app("The door: conflicts of offline admissions and their resolution.")
 app.add_typer(door_app, name="door")
@@ -41,7 +41,9 @@ def conflicts_(
 
 @door_app.command("resolve")
 def resolve_(
-    conflict_id: int = typer.Argument(..., help="The conflict's number (see `pos door conflicts`)."),
+    conflict_text: str = typer.Argument(
+        ..., metavar="CONFLICT_ID", help="The conflict's number (see `pos door conflicts`)."
+    ),
     action: str = typer.Argument(..., help="accept (the entry stands) or credit (the entry is given back)."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -49,6 +51,7 @@ def resolve_(
     from pos.services.door import resolve_conflict
     from pos.services.operators import cli_actor
 
+    conflict_id = id_or_fail(conflict_text, "CONFLICT_ID")
     rt = load_runtime()
     resolved = resolve_conflict(rt, cli_actor(rt), conflict_id, action)
     if as_json:

@@ -10,6 +10,7 @@ from pos.commands.common import (
     app,
     cart_link_app,
     customer_app,
+    id_or_fail,
     load_runtime,
     new_app,
     order_app,
@@ -94,13 +95,14 @@ def _outcome_json(outcome: object) -> dict[str, object]:
 
 @order_app.command("resend")
 def order_resend(
-    order: int = typer.Argument(..., help="Order id."),
+    order_text: str = typer.Argument(..., metavar="ORDER", help="Order id."),
     as_json: bool = JsonOption,
 ) -> None:
     """Send the order's tickets by e-mail again (a deliberate second copy of each ticket)."""
     from pos.services.operators import cli_actor
     from pos.services.orders import resend
 
+    order = id_or_fail(order_text, "Order number")
     rt = load_runtime()
     done = resend(rt, cli_actor(rt), order)
     result: dict[str, object] = {"order_id": order, "queued": done.queued, "sent": [], "failed": []}
@@ -143,16 +145,23 @@ def mail_send_pending(as_json: bool = JsonOption) -> None:
 
 @mail_app.command("worker")
 def mail_worker(
-    interval: float = typer.Option(10.0, "--interval", min=0.5, help="Seconds between looks at the outbox."),
+    interval_text: str = typer.Option(
+        "10", "--interval", metavar="SECONDS", help="Seconds between looks at the outbox (0.5 to 3600)."
+    ),
 ) -> None:
     """Send and retry queued mails until Ctrl-C: for a box office without the cashier app running."""
     import logging
     import signal
     import threading
 
+    from pos.domain.values import parse_seconds
     from pos.errors import Refused
     from pos.services.delivery import mail_enabled, run_sender
     from pos.services.operators import cli_actor
+
+    interval = parse_or_fail(
+        lambda t: parse_seconds(t, "--interval", minimum=0.5, maximum=3600), interval_text, "--interval"
+    )
 
     rt = load_runtime()
     cli_actor(rt)  # who runs it: the role check happens per batch inside the sender
@@ -170,7 +179,7 @@ def mail_worker(
 
 @mail_app.command("list")
 def mail_list(
-    order: int | None = typer.Option(None, "--order", help="Only this order's mails."),
+    order_text: str | None = typer.Option(None, "--order", metavar="ORDER", help="Only this order's mails."),
     status: str | None = typer.Option(None, "--status", help="pending | sending | sent | failed."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -178,6 +187,7 @@ def mail_list(
     from pos.services.delivery import list_outbox
     from pos.services.operators import cli_actor
 
+    order = id_or_fail(order_text, "--order") if order_text is not None else None
     rt = load_runtime()
     rows = list_outbox(rt, cli_actor(rt), order_id=order, status=status)
     if as_json:

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from pos.commands.common import JsonOption, fail, load_runtime, order_app, print_json
+from pos.commands.common import JsonOption, fail, id_or_fail, load_runtime, order_app, print_json
 
 
 def _report(outcome: Any, jobs: list[dict[str, Any]], as_json: bool, extra: dict[str, Any]) -> None:
@@ -49,7 +49,7 @@ def _summary(outcome: Any) -> str | None:
 
 @order_app.command("reprint")
 def reprint(
-    order: int = typer.Argument(..., help="Order number."),
+    order_text: str = typer.Argument(..., metavar="ORDER", help="Order number."),
     tickets: list[str] = typer.Option([], "--ticket", help="Reprint only this ticket (code); repeatable."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -57,6 +57,7 @@ def reprint(
     from pos.services.operators import cli_actor
     from pos.services.orders import reprint as reprint_order
 
+    order = id_or_fail(order_text, "Order number")
     rt = load_runtime()
     done = reprint_order(rt, cli_actor(rt), order, tickets)
     _report(done.outcome, done.jobs, as_json, {"order_id": order})
@@ -86,7 +87,7 @@ def print_pending(
 
 @order_app.command("preview")
 def preview(
-    order: int = typer.Argument(..., help="Order number."),
+    order_text: str = typer.Argument(..., metavar="ORDER", help="Order number."),
     language: str | None = typer.Option(None, "--language", help="de or en (default: [venue] language)."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -96,6 +97,7 @@ def preview(
 
     if language not in (None, "de", "en"):
         fail(f"--language: {language!r} is not de or en.")
+    order = id_or_fail(order_text, "Order number")
     rt = load_runtime()
     text = preview_order(rt, cli_actor(rt), order, language=language)
     if as_json:

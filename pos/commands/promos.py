@@ -17,7 +17,7 @@ UnlockOption = typer.Option([], "--unlock", help="Hidden article the code unlock
 AppliesToOption = typer.Option(
     [], "--applies-to", help="Ticket article the reduction is limited to (name or #ID); repeatable."
 )
-UsesOption = typer.Option(1, "--uses", min=1, help="How many tickets the code can reduce or unlock.")
+UsesOption = typer.Option("1", "--uses", help="How many tickets the code can reduce or unlock.")
 ValidFromOption = typer.Option(None, "--valid-from", help="Start of validity (ISO 8601; venue time).")
 ValidUntilOption = typer.Option(None, "--valid-until", help="End of validity (ISO 8601; venue time).")
 
@@ -28,13 +28,14 @@ def _definition(
     percent: str | None,
     unlock: list[str],
     applies_to: list[str],
-    uses: int,
+    uses: str,
     valid_from: str | None,
     valid_until: str | None,
 ) -> Any:
     """Parse the options shared by add and generate into the service's PromoDefinition."""
     from pos.domain.clock import parse_time
     from pos.domain.money import parse_amount, parse_rate
+    from pos.domain.values import parse_count
     from pos.services.promos import PromoDefinition
 
     if amount is not None and percent is not None:
@@ -49,7 +50,7 @@ def _definition(
         percent_bp=parse_or_fail(parse_rate, percent, "--percent") if percent is not None else None,
         unlocks=unlock,
         applies_to=applies_to,
-        uses=uses,
+        uses=parse_or_fail(lambda t: parse_count(t, "--uses", minimum=1), uses, "--uses"),
         valid_from=when(valid_from, "--valid-from"),
         valid_until=when(valid_until, "--valid-until"),
     )
@@ -77,7 +78,7 @@ def add(
     percent: str | None = PercentOption,
     unlock: list[str] = UnlockOption,
     applies_to: list[str] = AppliesToOption,
-    uses: int = UsesOption,
+    uses: str = UsesOption,
     valid_from: str | None = ValidFromOption,
     valid_until: str | None = ValidUntilOption,
     as_json: bool = JsonOption,
@@ -97,27 +98,45 @@ def add(
 
 @promo_app.command("generate")
 def generate(
-    count: int = typer.Option(..., "--count", min=1, max=100_000, help="How many codes."),
+    count: str = typer.Option(..., "--count", help="How many codes (1 to 100000)."),
     prefix: str = typer.Option("", "--prefix", help="Start of every code, e.g. SPONSOR."),
     amount: str | None = AmountOption,
     percent: str | None = PercentOption,
     unlock: list[str] = UnlockOption,
     applies_to: list[str] = AppliesToOption,
-    uses: int = UsesOption,
+    uses: str = UsesOption,
     valid_from: str | None = ValidFromOption,
     valid_until: str | None = ValidUntilOption,
-    output: Path | None = typer.Option(None, "-o", "--output", help="Write the codes to this CSV file."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Write the codes to this CSV file (mode 600)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Generate a batch of unguessable single codes (PREFIX-XXXX-XXXX), e.g. for a sponsor."""
+    from pos.domain.values import parse_count
     from pos.services.operators import cli_actor
     from pos.services.promos import generate_promos
 
+    how_many = parse_or_fail(
+        lambda t: parse_count(t, "--count", minimum=1, maximum=100_000), count, "--count"
+    )
     rt = load_runtime()
     spec = _definition(rt, amount, percent, unlock, applies_to, uses, valid_from, valid_until)
-    batch = generate_promos(rt, cli_actor(rt), count, spec, prefix=prefix)
-    if output is not None:
-        _write_csv(output, batch)
+    if output is None:
+        batch = generate_promos(rt, cli_actor(rt), how_many, spec, prefix=prefix)
+    else:
+        from pos.files import private_output
+
+        # The file (mode 600: unused codes are as good as money) is opened before the codes are made, so a
+        # path that cannot be written is refused with nothing stored.
+        batch = []
+        try:
+            with private_output(output, newline="") as handle:
+                batch = generate_promos(rt, cli_actor(rt), how_many, spec, prefix=prefix)
+                _write_csv(handle, batch)
+        except OSError as exc:
+            stored = " (the codes are stored; see pos promo list)" if batch else ""
+            fail(f"Cannot write {output}: {(exc.strerror or type(exc).__name__).lower()}{stored}.")
     if as_json:
         print_json(batch)
     elif output is not None:
@@ -126,7 +145,7 @@ def generate(
         typer.echo("\n".join(p["code"] for p in batch))
 
 
-def _write_csv(path: Path, batch: list[dict[str, Any]]) -> None:
+def _write_csv(handle: Any, batch: list[dict[str, Any]]) -> None:
     import csv
 
     columns = [
@@ -139,19 +158,15 @@ def _write_csv(path: Path, batch: list[dict[str, Any]]) -> None:
         "valid_from",
         "valid_until",
     ]
-    try:
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(columns)
-            for promo in batch:
-                row = {
-                    **promo,
-                    "unlocks": "|".join(promo["unlocks"]),
-                    "applies_to": "|".join(promo["applies_to"]),
-                }
-                writer.writerow(["" if row[c] is None else row[c] for c in columns])
-    except OSError as exc:
-        fail(f"Cannot write {path}: {exc.strerror or exc} (the codes are stored; see pos promo list).")
+    writer = csv.writer(handle)
+    writer.writerow(columns)
+    for promo in batch:
+        row = {
+            **promo,
+            "unlocks": "|".join(promo["unlocks"]),
+            "applies_to": "|".join(promo["applies_to"]),
+        }
+        writer.writerow(["" if row[c] is None else row[c] for c in columns])
 
 
 @promo_app.command("list")

@@ -10,7 +10,16 @@ import sys
 
 import typer
 
-from pos.commands.common import JsonOption, app, fail, load_runtime, parse_or_fail, print_json, ticket_app
+from pos.commands.common import (
+    JsonOption,
+    app,
+    fail,
+    id_or_fail,
+    load_runtime,
+    parse_or_fail,
+    print_json,
+    ticket_app,
+)
 from pos.commands.gate import verdict_line
 from pos.domain.clock import parse_time
 
@@ -70,13 +79,16 @@ def show(
 @ticket_app.command("protocol-delete")
 def protocol_delete_(
     code: str = typer.Argument(..., help="Ticket code."),
-    entry_id: int = typer.Argument(..., help="Protocol entry id (see `pos ticket show`)."),
+    entry_text: str = typer.Argument(
+        ..., metavar="ENTRY_ID", help="Protocol entry id (see `pos ticket show`)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Delete one re-entry from a ticket's protocol (a mistaken scan, or a credit)."""
     from pos.services.operators import cli_actor
     from pos.services.tickets import protocol_delete
 
+    entry_id = id_or_fail(entry_text, "ENTRY_ID")
     rt = load_runtime()
     data = protocol_delete(rt, cli_actor(rt), code, entry_id)
     if as_json:

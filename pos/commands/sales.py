@@ -88,10 +88,10 @@ def sell_(
 
 
 def _customer_id(text: str) -> int:
-    digits = text.strip().removeprefix("#")
-    if not (digits.isascii() and digits.isdigit()):
-        fail(f"--customer {text!r} is not a customer ID such as 12.")
-    return int(digits)
+    from pos.domain.values import parse_id
+
+    number: int = parse_or_fail(lambda t: parse_id(t, "--customer"), text, "--customer")
+    return number
 
 
 def _lower_first(text: str) -> str:
@@ -119,10 +119,11 @@ def _echo_order(data: dict[str, Any], money: Any) -> None:
 
 
 def _order_id(text: str) -> int:
-    digits = text.strip().removeprefix("#")
-    if not (digits.isascii() and digits.isdigit()):
-        fail(f"Order {text!r} is not an order number such as 12.")
-    return int(digits)
+    """An order number, `12` or `#12` (ASCII digits, 64-bit), or one sentence."""
+    from pos.domain.values import parse_id
+
+    number: int = parse_or_fail(lambda t: parse_id(t, "ORDER"), text, "Order number")
+    return number
 
 
 @order_app.command("return")
@@ -191,10 +192,13 @@ def _return(
 
 
 def _line_units(text: str) -> tuple[str, int]:
+    from pos.domain.values import MAX_QUANTITY, ascii_whole
+
     ref, colon, quantity = text.rpartition(":")
-    if not colon or not ref or not (quantity.isascii() and quantity.isdigit()) or int(quantity) < 1:
-        fail(f"--line {text!r} is not ARTICLE:QTY such as 'Bier:2'.")
-    return ref, int(quantity)
+    units = ascii_whole(quantity) if colon and ref else None  # digits 0-9 only
+    if units is None or not 1 <= units <= MAX_QUANTITY:
+        fail(f"--line {text!r} is not ARTICLE:QTY such as 'Bier:2' (QTY 1 to {MAX_QUANTITY}).")
+    return ref, units
 
 
 @order_app.command("show")

@@ -4,10 +4,53 @@ from __future__ import annotations
 
 # Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from pos.commands.common import JsonOption, app, db_app, fail, load_runtime, print_json
+
+CONFIG_HEADER = """\
+# pos config, written by `pos init`. Keep it private: it holds the MAC key of your tickets.
+# Every key is explained in config.example.toml. Without [database] url the database is a SQLite file in the
+# user data directory.
+
+"""
+
+
+def starter_config(*, database_url: str = "", printer_file: str = "", kiosk: bool = False) -> dict[str, Any]:
+    """The starter config as data, with fresh random secrets; written by a TOML library, never by formatting."""
+    import secrets
+
+    config: dict[str, Any] = {
+        "venue": {
+            "name": "pos box office",
+            "timezone": "Europe/Berlin",
+            "day_starts_at": "00:00",
+            "currency": "EUR",
+            "language": "de",
+        },
+        "brand": {"id": "1000", "secret": secrets.token_urlsafe(32)},
+    }
+    if database_url:
+        config["database"] = {"url": database_url}
+    config["printer"] = (
+        {"kind": "file", "path": printer_file, "paper_mm": 80}
+        if printer_file
+        else {"kind": "dummy", "paper_mm": 80}
+    )
+    config["cart_links"] = {"secret": secrets.token_urlsafe(32)}
+    config["terminal"] = {"name": terminal_name(), "gate": "main", "kiosk": kiosk}
+    return config
+
+
+def terminal_name() -> str:
+    """This machine's host name: two tills initialised on two machines never share a journal by accident."""
+    import re
+    import socket
+
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", socket.gethostname().split(".")[0]).strip("-.")[:40]
+    return name or "terminal-1"
 
 
 @app.command("init")
@@ -17,17 +60,30 @@ def init(
         "", "--database", help="[database] url to write (default: the user data dir)."
     ),
     printer_file: str = typer.Option("", "--printer-file", help="Use a file printer writing to this path."),
+    kiosk: bool = typer.Option(
+        False, "--kiosk", help="A locked-down till: quitting the app needs an admin's PIN ([terminal] kiosk)."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     as_json: bool = JsonOption,
 ) -> None:
     """Write a starter config with a fresh random brand secret and cart-link secret."""
-    from pos.setup import starter_config
+    import tomli_w
+
+    from pos.files import open_private
 
     if path.exists() and not force:
         fail(f"{path} already exists; use --force to overwrite it.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(starter_config(database_url=database, printer_file=printer_file), encoding="utf-8")
-    path.chmod(0o600)
+    if path.exists() and not path.is_file():
+        fail(f"{path} is not a regular file.")
+    text = CONFIG_HEADER + tomli_w.dumps(
+        starter_config(database_url=database, printer_file=printer_file, kiosk=kiosk)
+    )
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new directory for the secrets: private
+        with open_private(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        fail(f"Cannot write {path}: {(exc.strerror or type(exc).__name__).lower()}.")
     if as_json:
         print_json({"path": str(path)})
     else:
@@ -36,15 +92,16 @@ def init(
 
 @db_app.command("upgrade")
 def upgrade(as_json: bool = JsonOption) -> None:
-    """Create or migrate the schema to the newest version (Alembic)."""
-    from pos.services.database import upgrade_database
+    """Create or migrate the schema to the newest version (Alembic); creates a new SQLite file if needed."""
+    from pos.services.database import shown_url, upgrade_database
 
     rt = load_runtime()
     heads = upgrade_database(rt)
+    shown = shown_url(rt)
     if as_json:
-        print_json({"database": rt.database_url, "heads": heads})
+        print_json({"database": shown, "heads": heads})
     else:
-        typer.echo(f"Database {rt.database_url} is up to date.")
+        typer.echo(f"Database {shown} is up to date.")
 
 
 @app.command("demo")

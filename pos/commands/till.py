@@ -7,7 +7,16 @@ from typing import Any
 
 import typer
 
-from pos.commands.common import JsonOption, app, fail, load_runtime, new_app, parse_or_fail, print_json
+from pos.commands.common import (
+    JsonOption,
+    app,
+    fail,
+    id_or_fail,
+    load_runtime,
+    new_app,
+    parse_or_fail,
+    print_json,
+)
 
 shift_app = new_app(
     "Shifts of this terminal: open with a float, close with the counted cash, X and Z reports."
@@ -63,7 +72,9 @@ def shift_close(
 
 @shift_app.command("report")
 def shift_report_(
-    shift: int | None = typer.Argument(None, help="A shift's number (default: this terminal's open shift)."),
+    shift_text: str | None = typer.Argument(
+        None, metavar="[SHIFT_ID]", help="A shift's number (default: this terminal's open shift)."
+    ),
     print_it: bool = typer.Option(False, "--print", help="Also print it."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -71,6 +82,7 @@ def shift_report_(
     from pos.services.operators import cli_actor
     from pos.services.till import print_report, shift_report
 
+    shift = id_or_fail(shift_text, "SHIFT_ID") if shift_text is not None else None
     rt = load_runtime()
     actor = cli_actor(rt)
     figures = shift_report(rt, actor, shift)

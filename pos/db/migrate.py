@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
-from pos.db.engine import normalise_url
+from pos.db.engine import normalise_url, secure_sqlite_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,7 +20,10 @@ def alembic_config(url: str) -> AlembicConfig:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate to `revision`; the one command that may create a new SQLite file (and its directory): the
+    migration environment opens the database with `make_engine(url, create=True)`."""
     command.upgrade(alembic_config(url), revision)
+    secure_sqlite_file(url)
 
 
 def current_heads(url: str) -> list[str]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Index, Integer, MetaData, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -40,6 +43,20 @@ class UTCDateTime(TypeDecorator[datetime]):
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+class BigCount(TypeDecorator[int]):
+    """Money and counts that can pass 2^31 (a price of 50,000,000.00 cents, sums, uses): BIGINT on PostgreSQL,
+    INTEGER on SQLite (64-bit there already). Sums of it come back as int, not PostgreSQL's numeric Decimal."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(Integer() if dialect.name == "sqlite" else BigInteger())
+
+    def process_result_value(self, value: Any, dialect: object) -> int | None:
+        return None if value is None else int(value)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -47,15 +64,17 @@ def utcnow() -> datetime:
 class Article(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
-    price_cents: int
+    price_cents: int = Field(sa_type=BigCount)
     vat_bp: int = 1900  # VAT rate in basis points: 1900 = 19 %
     group: str = "General"
     shop_group: str = "Events"
     assortment: str = "default"
     is_ticket: bool = False
     hidden: bool = False
-    stock_limit: int | None = None  # None: unlimited
-    sold: int = 0  # units sold and not cancelled; remaining = stock_limit - sold
+    stock_limit: int | None = Field(default=None, sa_type=BigCount)  # None: unlimited
+    sold: int = Field(
+        default=0, sa_type=BigCount
+    )  # units sold and not cancelled; remaining = stock_limit - sold
     valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
     valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     event_date: date | None = None
@@ -98,9 +117,9 @@ class Shift(SQLModel, table=True):
     operator: str = ""  # who opened it (an operator's name, or the CLI's [terminal] operator)
     terminal: str
     opened_at: datetime = Field(sa_type=UTCDateTime)
-    float_cents: int = 0
+    float_cents: int = Field(default=0, sa_type=BigCount)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    counted_cents: int | None = None
+    counted_cents: int | None = Field(default=None, sa_type=BigCount)
     z_number: int | None = None  # consecutive per terminal, given at close
 
 
@@ -115,10 +134,10 @@ class Order(SQLModel, table=True):
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     guest_name: str | None = None
     guest_email: str | None = None
-    total_cents: int = 0
+    total_cents: int = Field(default=0, sa_type=BigCount)
     payment_method: str = "cash"  # cash | card | free
-    given_cents: int = 0  # cash handed over; equals total for card
-    change_cents: int = 0
+    given_cents: int = Field(default=0, sa_type=BigCount)  # cash handed over; equals total for card
+    change_cents: int = Field(default=0, sa_type=BigCount)
     status: str = "paid"  # paid | cancelled
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cart_link_id: str | None = Field(default=None, unique=True)  # a paid cart link cannot be paid again
@@ -135,9 +154,9 @@ class OrderLine(SQLModel, table=True):
     article_name: str
     article_group: str
     quantity: int = 1
-    unit_price_cents: int
-    discount_cents: int = 0
-    total_cents: int
+    unit_price_cents: int = Field(sa_type=BigCount)
+    discount_cents: int = Field(default=0, sa_type=BigCount)
+    total_cents: int = Field(sa_type=BigCount)
     vat_bp: int
     promo_code_id: int | None = Field(default=None, foreign_key="promo_code.id")
     valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -235,10 +254,10 @@ class PromoCode(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True)
-    amount_cents: int | None = None
+    amount_cents: int | None = Field(default=None, sa_type=BigCount)
     percent_bp: int | None = None  # 1000 = 10 %
-    uses: int = 1
-    used: int = 0
+    uses: int = Field(default=1, sa_type=BigCount)
+    used: int = Field(default=0, sa_type=BigCount)
     valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
     valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     batch: str | None = Field(default=None, index=True)
@@ -266,7 +285,7 @@ class PromoUse(SQLModel, table=True):
     promo_code_id: int = Field(foreign_key="promo_code.id", index=True)
     order_id: int = Field(foreign_key="orders.id", index=True)
     order_line_id: int | None = Field(default=None, foreign_key="order_line.id")
-    discount_cents: int = 0
+    discount_cents: int = Field(default=0, sa_type=BigCount)
     returned: bool = False
 
 

@@ -45,6 +45,9 @@ def make_printer(config: PrinterConfig) -> Any:
 
     with quiet_stdout():
         if config.kind == "file":
+            from pos.files import ensure_private_file
+
+            ensure_private_file(config.path)  # tickets carry valid codes and names: mode 600, not the umask's
             return printer.File(devfile=config.path)
         if config.kind == "network":
             return printer.Network(host=config.host, port=config.port, timeout=config.timeout)

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from pos.domain import values
 from pos.domain.clock import parse_time
 
 VERSION = 1
@@ -38,8 +39,7 @@ MAX_LINES = 100
 MAX_QUANTITY = 1000
 MAX_URL_CHARS = 16_000
 _LINK_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
-_DURATION = re.compile(r"(\d+)\s*([smhdw])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_TEXT_CHARS = 200  # a customer name, e-mail, article name or promo code in a link
 
 
 class CartLinkError(ValueError):
@@ -120,23 +120,25 @@ def parse_link(url: str, secret: bytes, now: datetime, zone: ZoneInfo) -> CartLi
     if len(url) > MAX_URL_CHARS:
         raise CartLinkError("The cart link is malformed (too long).")
     query = parse_qs(urlsplit(url).query, keep_blank_values=True)
-    values = {key: items[0] for key, items in query.items() if len(items) == 1}
-    if not {"v", "c", "s"} <= values.keys():
+    query_values = {key: items[0] for key, items in query.items() if len(items) == 1}
+    if not {"v", "c", "s"} <= query_values.keys():
         raise CartLinkError("The text is not a cart link (it needs the parameters v, c and s).")
-    if values["v"] != str(VERSION):
+    if query_values["v"] != str(VERSION):
         raise CartLinkError(
-            f"Cart link version {values['v']!r} is not supported (this system reads version 1)."
+            f"Cart link version {values.shown(query_values['v'])} is not supported (this system reads version 1)."
         )
-    content = values["c"]
-    signed = values["s"]
+    content = query_values["c"]
+    signed = query_values["s"]
     if not (content.isascii() and signed.isascii()) or not hmac.compare_digest(
         signature(secret, content), signed
     ):
         raise CartLinkError("The cart link was tampered with or signed with another secret (bad signature).")
     try:
         payload = json.loads(_unb64url(content).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except ValueError:  # not UTF-8, not JSON, or a number of thousands of digits
         raise CartLinkError("The cart link is malformed (its content is not JSON).") from None
+    except RecursionError:  # arrays nested thousands deep: the link is bounded in length, not in depth
+        raise CartLinkError("The cart link is malformed (its content is nested too deeply).") from None
     link = _read_payload(payload, zone)
     if link.expires_at <= now:
         raise CartLinkError(f"The cart link expired at {link.expires_at.astimezone(zone).isoformat()}.")
@@ -148,7 +150,7 @@ def _read_payload(payload: Any, zone: ZoneInfo) -> CartLink:
         raise CartLinkError("The cart link is malformed (its content is not a JSON object).")
     if payload.get("v") != VERSION:
         raise CartLinkError(
-            f"Cart link version {payload.get('v')!r} is not supported (this system reads version 1)."
+            f"Cart link version {_brief(payload.get('v'))} is not supported (this system reads version 1)."
         )
     link_id = payload.get("id")
     if not isinstance(link_id, str) or not _LINK_ID.fullmatch(link_id):
@@ -165,6 +167,8 @@ def _read_payload(payload: Any, zone: ZoneInfo) -> CartLink:
     promo = payload.get("promo")
     if promo is not None and (not isinstance(promo, str) or not promo.strip()):
         raise CartLinkError("The cart link is malformed (promo must be a code).")
+    if promo is not None:
+        _checked_text(promo, "promo")
     return CartLink(
         id=link_id,
         expires_at=expires_at,
@@ -180,9 +184,14 @@ def _read_line(item: Any, number: int, zone: ZoneInfo) -> LinkLine:
         raise CartLinkError(f"The cart link is malformed (line {number} is not an object).")
     article: str | int
     if isinstance(item.get("article_id"), int) and not isinstance(item.get("article_id"), bool):
-        article = item["article_id"]
+        article_id: int = item["article_id"]
+        article = article_id
+        if not 1 <= article_id <= values.MAX_ID:
+            raise CartLinkError(
+                f"The cart link is malformed (line {number}: article_id must be 1 to {values.MAX_ID})."
+            )
     elif isinstance(item.get("article"), str) and item["article"].strip():
-        article = item["article"].strip()
+        article = _checked_text(item["article"], f"line {number} article").strip()
     else:
         raise CartLinkError(
             f"The cart link is malformed (line {number} needs an article name or article_id)."
@@ -207,7 +216,16 @@ def _time(value: Any, name: str, zone: ZoneInfo) -> datetime | None:
             raise ValueError(name)
         return parse_time(value, zone)
     except ValueError:
-        raise CartLinkError(f"The cart link is malformed ({name} is not an ISO 8601 time).") from None
+        raise CartLinkError(
+            f"The cart link is malformed ({name} is not an ISO 8601 time in the years "
+            f"{values.EARLIEST_DAY.year} to {values.LATEST_DAY.year})."
+        ) from None
+
+
+def _brief(value: Any) -> str:
+    """A JSON value as a message repeats it: repr, cut to a few dozen characters."""
+    text = repr(value) if isinstance(value, (str, int, float, bool, type(None))) else type(value).__name__
+    return text if len(text) <= values.MAX_SHOWN_CHARS else text[: values.MAX_SHOWN_CHARS] + "..."
 
 
 def _optional_text(value: Any, name: str) -> str | None:
@@ -215,16 +233,19 @@ def _optional_text(value: Any, name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise CartLinkError(f"The cart link is malformed ({name} is not text).")
-    return value.strip() or None
+    return _checked_text(value, name).strip() or None
+
+
+def _checked_text(value: str, name: str) -> str:
+    try:
+        return values.check_text(value, name, max_chars=MAX_TEXT_CHARS)
+    except values.BadValue as exc:
+        raise CartLinkError(f"The cart link is malformed ({name} {exc.problem}).") from None
 
 
 def parse_duration(text: str) -> timedelta:
-    """`90m`, `24h`, `7d`, `1d12h`: how long a new link stays valid."""
-    cleaned = text.strip().lower().replace(" ", "")
-    parts = _DURATION.findall(cleaned)
-    if not parts or "".join(number + unit for number, unit in parts) != cleaned:
-        raise ValueError(f"{text!r} is not a duration such as 30m, 24h or 7d")
-    seconds = sum(int(number) * _UNIT_SECONDS[unit] for number, unit in parts)
-    if seconds <= 0:
-        raise ValueError(f"{text!r} is not a positive duration")
-    return timedelta(seconds=seconds)
+    """`90m`, `24h`, `7d`, `1d12h`: how long a new link stays valid (at most 3,660 days)."""
+    try:
+        return values.parse_duration(text, "duration")
+    except values.BadValue as exc:
+        raise ValueError(exc.problem) from None

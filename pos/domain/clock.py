@@ -30,25 +30,52 @@ def business_day_bounds(day: date, zone: ZoneInfo, day_start_minutes: int) -> tu
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+EARLIEST_DAY = date(1900, 1, 1)  # times and dates from outside must fall in these years: the year 1 or
+LATEST_DAY = date(2200, 12, 31)  # 9999 with an offset cannot even be converted to UTC
+
+
+class OutsideCalendar(ValueError):
+    """A well-formed date or time outside the years 1900 to 2200."""
+
+
+def _in_calendar(day: date, text: str) -> None:
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise OutsideCalendar(f"{_shown(text)} is outside the years {EARLIEST_DAY.year} to {LATEST_DAY.year}")
+
+
+def _shown(text: str) -> str:
+    return repr(text[:40]) + ("..." if len(text) > 40 else "")
+
+
 def parse_time(text: str, zone: ZoneInfo) -> datetime:
-    """ISO 8601; without an offset the time is venue local. A bare date means its midnight."""
+    """ISO 8601 in the years 1900 to 2200; without an offset the time is venue local. A bare date means its
+    midnight."""
     cleaned = text.strip()
     if cleaned.endswith(("Z", "z")):
         cleaned = cleaned[:-1] + "+00:00"
     try:
+        if not cleaned.isascii() or len(cleaned) > 40:
+            raise ValueError(text)
         value = datetime.fromisoformat(cleaned)
     except ValueError:
-        raise ValueError(f"{text!r} is not an ISO 8601 time such as 2026-12-31T20:00") from None
+        raise ValueError(f"{_shown(text)} is not an ISO 8601 time such as 2026-12-31T20:00") from None
+    _in_calendar(value.date(), text)  # as written, before any conversion can overflow
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value.astimezone(UTC)
 
 
 def parse_date(text: str) -> date:
+    """YYYY-MM-DD in the years 1900 to 2200."""
+    cleaned = text.strip()
     try:
-        return date.fromisoformat(text.strip())
+        if not cleaned.isascii() or len(cleaned) > 40:
+            raise ValueError(text)
+        day = date.fromisoformat(cleaned)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date such as 2026-12-31") from None
+        raise ValueError(f"{_shown(text)} is not a date such as 2026-12-31") from None
+    _in_calendar(day, text)
+    return day
 
 
 def iso_local(at: datetime | None, zone: ZoneInfo) -> str | None:
@@ -62,10 +89,14 @@ def parse_moment(text: str, zone: ZoneInfo) -> date | datetime:
     """A report or export bound as typed: a date means its business day, anything else is an ISO 8601 time."""
     try:
         return parse_date(text)
+    except OutsideCalendar:
+        raise
     except ValueError:
         pass
     try:
         return parse_time(text, zone)
+    except OutsideCalendar:
+        raise
     except ValueError:
         raise ValueError(
             f"{text!r} is not a date such as 2026-12-31 or an ISO 8601 time such as 2026-12-31T20:00"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pos.domain.clock import parse_date
+from pos.domain.values import BadValue, check_text
 from pos.errors import PosError, Refused
 
 
@@ -80,6 +81,7 @@ def is_birthday(birthday: date | None, day: date) -> bool:
 
 
 CSV_COLUMNS = ("name", "email", "phone", "birthday")
+MAX_FIELD_CHARS = 500  # a name, address or phone number; more is not a customer record
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,12 @@ class NewCustomer:
 
 def checked(name: str, email: str | None, phone: str | None, birthday: str | date | None) -> NewCustomer:
     """Validate user input for one customer; each problem is one sentence."""
+    for field, value in (("name", name), ("e-mail", email), ("phone", phone), ("birthday", birthday)):
+        if isinstance(value, str):
+            try:
+                check_text(value, field, max_chars=MAX_FIELD_CHARS)
+            except BadValue as exc:
+                raise Refused("The customer's {field} {problem}.", field=field, problem=exc.problem) from None
     name = name.strip()
     if not name:
         raise Refused("A customer needs a name.")

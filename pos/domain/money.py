@@ -2,37 +2,43 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+MAX_AMOUNT_CENTS = 99_999_999  # 999,999.99: more than any one price, payment or float at a box office
+_AMOUNT = re.compile(r"[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+")
+_RATE = _AMOUNT
 
 
 def parse_amount(text: str) -> int:
-    """'49.90', '49,90', '49' -> cents. Refuses negative amounts and fractions of a cent."""
-    cleaned = text.strip().replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount such as 49.90") from None
-    if not value.is_finite() or value < 0:
-        raise ValueError(f"{text!r} is not an amount such as 49.90")
-    cents = value * 100
+    """'49.90', '49,90', '49' -> cents, 0 to 999,999.99. Digits are ASCII only; no sign, exponent or fraction
+    of a cent."""
+    cleaned = text.strip()
+    if not _AMOUNT.fullmatch(cleaned) or len(cleaned) > 40:
+        raise ValueError(f"{_shown(text)} is not an amount such as 49.90")
+    cents = Decimal(cleaned.replace(",", ".")) * 100
     if cents != cents.to_integral_value():
-        raise ValueError(f"{text!r} has fractions of a cent")
-    if cents > 10**11:
-        raise ValueError(f"{text!r} is too large")
+        raise ValueError(f"{_shown(text)} has fractions of a cent")
+    if cents > MAX_AMOUNT_CENTS:
+        raise ValueError(f"{_shown(text)} is more than {format_plain(MAX_AMOUNT_CENTS)}")
     return int(cents)
+
+
+def _shown(text: str) -> str:
+    return repr(text[:40]) + ("..." if len(text) > 40 else "")
 
 
 def parse_rate(text: str) -> int:
     """'19', '7', '7.7', '12.5' percent -> basis points (1900, 700, 770, 1250)."""
-    try:
-        value = Decimal(text.strip().replace(",", ".").removesuffix("%"))
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not a percentage such as 19") from None
-    if not value.is_finite() or value < 0 or value > 100:
-        raise ValueError(f"{text!r} is not a percentage between 0 and 100")
+    cleaned = text.strip().removesuffix("%").strip()
+    if not _RATE.fullmatch(cleaned) or len(cleaned) > 20:
+        raise ValueError(f"{_shown(text)} is not a percentage such as 19")
+    value = Decimal(cleaned.replace(",", "."))
+    if value > 100:
+        raise ValueError(f"{_shown(text)} is not a percentage between 0 and 100")
     bp = value * 100
     if bp != bp.to_integral_value():
-        raise ValueError(f"{text!r} has more than two decimals")
+        raise ValueError(f"{_shown(text)} has more than two decimals")
     return int(bp)
 
 

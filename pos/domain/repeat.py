@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pos.domain.values import MAX_COUNT, ascii_whole, shown
+
 REPEAT_TYPES = ("none", "anytime", "daily", "same-day")
 
 
@@ -9,17 +11,16 @@ def parse_repeat(repeat: str, limit: str | None) -> tuple[str, int | None]:
     """('daily', None) -> ('daily', None) = unlimited; ('none', _) -> single use; limit is re-entries after the first."""
     kind = repeat.strip().lower()
     if kind not in REPEAT_TYPES:
-        raise ValueError(f"repeat type {repeat!r} is not one of {', '.join(REPEAT_TYPES)}")
+        raise ValueError(f"repeat type {shown(repeat)} is not one of {', '.join(REPEAT_TYPES)}")
     if kind == "none":
         return "none", None
     if limit is None or limit.strip().lower() == "unlimited":
         return kind, None
-    try:
-        count = int(limit.strip())
-    except ValueError:
-        raise ValueError(f"repeat limit {limit!r} is not a whole number or 'unlimited'") from None
-    if count < 0:
-        raise ValueError(f"repeat limit {limit!r} must be 0 or more")
+    count = ascii_whole(limit.strip())
+    if count is None:
+        raise ValueError(f"repeat limit {shown(limit)} is not a whole number or 'unlimited'")
+    if count > MAX_COUNT:
+        raise ValueError(f"repeat limit {shown(limit)} is more than {MAX_COUNT}")
     return kind, count
 
 

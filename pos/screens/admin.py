@@ -32,6 +32,7 @@ from textual.widgets import (
 from pos.domain.clock import business_day, parse_date, parse_time
 from pos.domain.money import parse_amount, parse_rate
 from pos.domain.repeat import limit_json, parse_repeat
+from pos.domain.values import MAX_COUNT, ascii_whole, parse_count
 from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, reset_table
@@ -329,8 +330,8 @@ class AdminScreen(BackOfficeScreen):
         text = str(answers["limit"]).strip().lower()
         if text in ("", "unlimited", self._("unlimited").lower()):
             limit = None
-        elif text.isdigit():
-            limit = int(text)
+        elif (number := ascii_whole(text)) is not None and number <= MAX_COUNT:
+            limit = number
         else:
             self.refuse(self._("The limit must be a whole number, or empty for unlimited."))
             return
@@ -478,7 +479,7 @@ class AdminScreen(BackOfficeScreen):
         """What the dialog describes, for add_promo/generate_promos; ValueError with one sentence when wrong."""
         zone = self.rt.config.venue.zone
         uses = str(answers["uses"]).strip() or "1"
-        if not uses.isdigit() or int(uses) < 1:
+        if not 1 <= (ascii_whole(uses) or 0) <= MAX_COUNT:
             raise ValueError(self._("Uses must be a whole number of at least 1."))
         return PromoDefinition(
             amount_cents=parse_amount(answers["amount"]) if answers["amount"] else None,
@@ -507,7 +508,7 @@ class AdminScreen(BackOfficeScreen):
             return
         try:
             options = self.promo_options(answers)
-            count = int(str(answers["count"]))
+            count = parse_count(str(answers["count"]), self._("Count"), minimum=1, maximum=100_000)
         except ValueError as exc:
             self.refuse(str(exc))
             return

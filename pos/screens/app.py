@@ -82,6 +82,10 @@ class PosApp(App[None]):
         self.terminal_lock: Any = None  # held while the app runs: one app per terminal name
 
     def on_mount(self) -> None:
+        if self.rt.config.terminal.kiosk:
+            from pos.screens.quit_confirm import lock_down
+
+            self._unlock = lock_down()
         self.title = self.rt.config.venue.name
         if self.rt.training:  # every screen says so: nothing sold here counts
             self.title = self.lang._("TRAINING") + " · " + self.title
@@ -94,7 +98,19 @@ class PosApp(App[None]):
 
             self._mail_stop = start_sender(self.rt)[1]
 
+    async def action_quit(self) -> None:
+        """Ctrl+Q; on a kiosk till (`[terminal] kiosk`) only after an admin's name and PIN."""
+        if self.rt.config.terminal.kiosk:
+            from pos.screens.quit_confirm import ask_to_quit
+
+            ask_to_quit(self)
+            return
+        await super().action_quit()
+
     def on_unmount(self) -> None:
+        unlock = getattr(self, "_unlock", None)
+        if unlock is not None:
+            unlock()
         stop = getattr(self, "_mail_stop", None)
         if stop is not None:
             stop.set()

@@ -49,6 +49,7 @@ from pos.domain.promo import (
 from pos.domain.roles import Role
 from pos.domain.ticket_code import make_code
 from pos.domain.till import Settlement, TenderRequest, VatAmount, settle_tenders
+from pos.domain.values import ascii_whole
 from pos.errors import NotFound, PosError, Refused
 from pos.runtime import Runtime
 from pos.services.base import Actor, require
@@ -144,9 +145,10 @@ def parse_cart_arg(session: Session, typed: str) -> CartLine:
         return CartLine(_id(find_article(session, typed)))
     except NotFound:
         ref, colon, quantity = typed.rpartition(":")
-        if not (colon and quantity.isascii() and quantity.isdigit()):
+        units = ascii_whole(quantity) if colon else None  # digits 0-9 only; the line check bounds it
+        if units is None:
             raise
-    return CartLine(_id(find_article(session, ref)), int(quantity))
+    return CartLine(_id(find_article(session, ref)), units)
 
 
 def parse_cart_args(rt: Runtime, actor: Actor, typed: list[str]) -> list[CartLine]:

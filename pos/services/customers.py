@@ -17,6 +17,7 @@ from pos.db.models import Customer
 from pos.domain.clock import iso_local
 from pos.domain.customer import NewCustomer, checked, read_customer_csv
 from pos.domain.roles import Role
+from pos.domain.values import MAX_ID, ascii_whole
 from pos.errors import NotFound, Refused
 from pos.runtime import Runtime
 from pos.services.base import Actor, require
@@ -40,6 +41,9 @@ class CustomerView:
             "birthday": self.birthday.isoformat() if self.birthday else None,
             "created_at": iso_local(self.created_at, zone),
         }
+
+
+MAX_CSV_BYTES = 64 << 20  # a customer list of some hundred thousand rows
 
 
 def _view(customer: Customer) -> CustomerView:
@@ -94,8 +98,9 @@ def find_customer(session: Session, ref: str) -> Customer:
     """REF is `#ID` (or a bare id), an e-mail address, or an exact name; several matches are refused."""
     ref = ref.strip()
     digits = ref[1:] if ref.startswith("#") else ref
-    if digits.isascii() and digits.isdigit():
-        customer = session.get(Customer, int(digits))
+    number = ascii_whole(digits)  # ASCII digits only: `١٢` is a name, not customer 12
+    if number is not None:
+        customer = session.get(Customer, number) if 1 <= number <= MAX_ID else None
         if customer is None:
             raise NotFound("Customer #{id} does not exist.", id=digits)
         return customer
@@ -125,14 +130,14 @@ def get_customer(rt: Runtime, actor: Actor, ref: str) -> CustomerView:
 def import_customers(rt: Runtime, actor: Actor, path: str | Path) -> list[CustomerView]:
     """Every row or none: the whole file is checked before the first write."""
     require(actor, Role.ADMIN, "import customers")
+    from pos.files import read_regular_file
+
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise NotFound("File {path} does not exist.", path=str(file)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    try:  # a regular file of at most 64 MiB: /dev/zero, a FIFO or a directory is refused unread
+        text = read_regular_file(file, MAX_CSV_BYTES, "File").decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise Refused(
-            "File {path} cannot be read as UTF-8 text ({error}).", path=str(file), error=exc
+            "File {path} is not UTF-8 text (byte {offset} is wrong).", path=str(file), offset=exc.start
         ) from None
     rows = read_customer_csv(text)
     with transaction(rt.engine) as session:

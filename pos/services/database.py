@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pos.db.engine import DatabaseError
+from pos.db.engine import DatabaseError, display_url
 from pos.db.invariants import check, violations
 from pos.db.migrate import current_heads, upgrade
 from pos.domain.roles import Role
@@ -20,16 +20,22 @@ def upgrade_database(rt: Runtime) -> list[str]:
     Runs before any operator exists (a fresh install), so it checks no role: whoever holds the config and
     the database URL may migrate.
     """
-    from pos.setup import secure_sqlite_file
-
     try:
-        upgrade(rt.database_url)
+        upgrade(
+            rt.database_url
+        )  # creates a missing SQLite file (mode 600) and its directory, nothing else does
     except DatabaseError:
         raise
-    except Exception as exc:  # alembic wraps driver errors in many types
-        raise PosError("Could not migrate the database: {error}", error=str(exc).splitlines()[0]) from None
-    secure_sqlite_file(rt.database_url)
+    except Exception as exc:  # alembic wraps driver errors in many types; their text may carry values
+        raise PosError(
+            "Could not migrate the database {url} ({error}).", url=shown_url(rt), error=type(exc).__name__
+        ) from None
     return current_heads(rt.database_url)
+
+
+def shown_url(rt: Runtime) -> str:
+    """The database URL as messages show it: the password masked."""
+    return display_url(rt.database_url)
 
 
 @dataclass(frozen=True)

@@ -53,10 +53,10 @@ def export_attendance_file(
 ) -> int:
     """The list written complete or not at all (temporary file, fsync, rename), mode 600: names and e-mails."""
     require(actor, Role.ADMIN, "export attendance lists")
+    from pos.files import output_directory
+
     target = Path(path).expanduser()
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise Refused("Directory {path} does not exist.", path=str(directory))
+    directory = output_directory(target)  # a device, FIFO or directory there is refused, never replaced
     try:
         descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
     except OSError as exc:

@@ -21,6 +21,7 @@ from pos.domain.order import PricedLine, group_amounts, vat_groups
 from pos.domain.roles import Role
 from pos.domain.ticket_code import CodeProblem, looks_like_ticket_code, parse_code
 from pos.domain.till import GroupAmount, PaidTender, Tender, VatAmount, refund_tenders
+from pos.domain.values import MAX_ID, ascii_whole
 from pos.errors import NotFound, Refused
 from pos.printing.documents import ReturnDoc, ReturnLine, TenderLine
 from pos.printing.render import PrintSettings, preview
@@ -104,8 +105,8 @@ def find_orders(rt: Runtime, actor: Actor, query: str, *, limit: int = ORDER_HIT
             if ticket is None:
                 raise NotFound("No ticket with code {code} was sold here.", code=text)
             condition = col(Order.id) == ticket.order_id
-        elif text.isascii() and text.isdigit():
-            condition = col(Order.id) == int(text)
+        elif (number := ascii_whole(text)) is not None and number <= MAX_ID:
+            condition = col(Order.id) == number
         elif text:
             pattern = f"%{text.lower()}%"
             condition = or_(

@@ -55,6 +55,7 @@ from pos.domain.fiscal import (
 )
 from pos.domain.money import format_plain, vat_included
 from pos.errors import Refused
+from pos.files import refuse_special_file
 
 DTD_NAME = "gdpdu-01-08-2002.dtd"
 DTD_PATH = Path(__file__).with_name(DTD_NAME)
@@ -539,6 +540,7 @@ def write_dsfinvk(
     for closing in closings:
         writer.closing(closing, tick)
     path = Path(path)
+    refuse_special_file(path)  # `-o /dev/full` must not replace the device with a zip
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

@@ -15,7 +15,7 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable, url)
         return
-    engine = make_engine(url)
+    engine = make_engine(url, create=True)  # `pos db upgrade` may create a new SQLite file, nothing else may
     with engine.connect() as connection:
         _run(connection, url)
     engine.dispose()

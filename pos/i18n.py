@@ -73,6 +73,12 @@ class Language:
 
         return format_decimal(Decimal(cents) / 100, format="0.00", locale=self.babel_locale)
 
+    def number(self, value: int | float) -> str:
+        """7.5 -> '7,5' (de) or '7.5' (en): a percentage, a count with decimals."""
+        from babel.numbers import format_decimal
+
+        return format_decimal(value, locale=self.babel_locale)
+
     def datetime(self, at: dt.datetime, style: str = "short") -> str:
         """An instant in the venue's time zone: '31.12.26, 21:00' (de) or '31/12/2026, 21:00' (en)."""
         from babel.dates import format_datetime

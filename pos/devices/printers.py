@@ -8,6 +8,7 @@ cannot answer.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from pos.errors import PosError, Wording
@@ -45,7 +46,7 @@ def make_printer(config: PrinterConfig) -> Any:
 
     with quiet_stdout():
         if config.kind == "file":
-            return printer.File(devfile=config.path)
+            return _appending_file(printer.File)(devfile=config.path)
         if config.kind == "network":
             return printer.Network(host=config.host, port=config.port, timeout=config.timeout)
         if config.kind == "usb":
@@ -61,6 +62,21 @@ def make_printer(config: PrinterConfig) -> Any:
                 raise PrinterFault("CUPS printing needs the pycups package (pip install pycups).")
             return printer.CupsPrinter(printer_name=config.name)
         return printer.Dummy()
+
+
+def _appending_file(file_printer: type) -> type:
+    """python-escpos' File printer, but appending: each job goes after the last one, as on paper (its own open
+    truncates the file), and a file it creates is readable by its owner only (tickets carry customer names).
+    A device path such as /dev/usb/lp0 is opened the same way; its permissions are left alone."""
+
+    class AppendingFile(file_printer):  # type: ignore[misc, valid-type]
+        def open(self, raise_not_found: bool = True) -> None:
+            if self._device:
+                self.close()
+            descriptor = os.open(self.devfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self.device = os.fdopen(descriptor, "ab")
+
+    return AppendingFile
 
 
 class PrinterLink:

@@ -1,4 +1,5 @@
-"""Orders: find one by order number, ticket code (scan it) or customer name or e-mail; cancel, reprint, resend.
+"""Orders: the latest ones first (newest on top), or find one by order number, ticket code (scan it) or customer
+name or e-mail; cancel, reprint, resend; reprint the last receipt of this terminal with one key.
 
 Cancelling asks first and then calls `cancel_order`, the same audited service as `pos order cancel`: tickets
 void, units and promo uses returned, in one transaction.
@@ -25,6 +26,7 @@ from pos.services.orders import (
     cancel_order,
     find_orders,
     reprint,
+    reprint_last_receipt,
     resend,
     show_order,
 )
@@ -72,6 +74,7 @@ class OrdersScreen(BackOfficeScreen):
         Binding("f3", "ticket", N_("Ticket"), key_display="F3"),
         Binding("f8", "reprint", N_("Reprint"), key_display="F8"),
         Binding("f9", "resend", N_("Resend"), key_display="F9"),
+        Binding("f7", "last_receipt", N_("Last receipt"), key_display="F7"),
         Binding("f4", "search", N_("Find"), key_display="F4"),
         Binding("escape", "back", N_("Back"), key_display="Esc"),
     ]
@@ -105,8 +108,7 @@ class OrdersScreen(BackOfficeScreen):
         self.show_hits_header()
         self.show_order(None)
         self.query_one("#search", Input).focus()
-        if self.query_text:
-            self.search(self.query_text)
+        self.search(self.query_text)  # empty: the latest orders, newest first
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_order":
@@ -138,9 +140,9 @@ class OrdersScreen(BackOfficeScreen):
         self.search(event.value)
 
     def search(self, text: str) -> None:
+        """Orders matching `text`; an empty text lists the latest orders, newest first."""
         self.query_text = text.strip()
-        if self.query_text:
-            self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self.show_hits)
+        self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self.show_hits)
 
     def show_hits_header(self) -> DataTable[Any]:
         _ = self._
@@ -174,13 +176,25 @@ class OrdersScreen(BackOfficeScreen):
             )
         if not hits:
             self.show_order(None)
-            self.say(_("No order matches {query!r}.").format(query=self.query_text), error=True)
+            if self.query_text:
+                self.say(_("No order matches {query!r}.").format(query=self.query_text), error=True)
+            else:
+                self.say(_("No order has been sold yet."))
             return
-        if announce:
+        if announce and not self.query_text:
+            self.say(
+                self.lang.ngettext(
+                    "The latest order, newest first; type to find others.",
+                    "The latest {n} orders, newest first; type to find others.",
+                    len(hits),
+                ).format(n=len(hits))
+            )
+        elif announce:
             self.say(
                 self.lang.ngettext("{n} order found.", "{n} orders found.", len(hits)).format(n=len(hits))
             )
-        table.focus()
+        if self.query_text:
+            table.focus()
         self.load_order(hits[0].id)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -202,8 +216,7 @@ class OrdersScreen(BackOfficeScreen):
         )
 
     def reload(self) -> None:
-        if self.query_text:
-            self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self._refreshed)
+        self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self._refreshed)
 
     def _refreshed(self, hits: list[OrderHit]) -> None:
         order_id = self.order["id"] if self.order else None
@@ -332,3 +345,8 @@ class OrdersScreen(BackOfficeScreen):
         self.say(
             resend_result(self.lang, done), error=not done.queued or bool(done.sent and done.sent.failed)
         )
+
+    def action_last_receipt(self) -> None:
+        """The receipt of this terminal's latest order again, wherever the cursor is."""
+        self.say(self._("Printing ..."))
+        self.call_service(reprint_last_receipt, self.rt, self.actor, done=self._printed)

@@ -38,8 +38,8 @@ from pos.i18n import N_
 from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, reset_table
 from pos.screens.base import footer
 from pos.screens.ticket_detail import repeat_dialog
-from pos.services.articles import ArticleView, list_articles, set_availability
 from pos.screens.widgets import fit
+from pos.services.articles import ArticleView, list_articles, set_availability
 from pos.services.export import (
     AttendanceOptions,
     ExportExists,
@@ -317,7 +317,9 @@ class AdminScreen(BackOfficeScreen):
                 fit(name, name_width).rstrip(),
                 Text(price, justify="right"),
                 Text(sold, justify="right"),
-                Text(left, style="bold red", justify="right") if article.remaining == 0 else Text(left, justify="right"),
+                Text(left, style="bold red", justify="right")
+                if article.remaining == 0
+                else Text(left, justify="right"),
                 fit(repeat, repeat_width).rstrip(),
                 key=str(article.id),
             )

@@ -263,6 +263,7 @@ class AdminScreen(BackOfficeScreen):
         self.refresh_bindings()
 
     def action_tab(self, tab: str) -> None:
+        self.say("")
         self.query_one("#tabs", TabbedContent).active = tab
         focus = {"articles": "#article-table", "promos": "#promo-table", "export": "#export-format"}
         if tab in focus:
@@ -510,7 +511,7 @@ class AdminScreen(BackOfficeScreen):
         )
         return [
             *first,
-            FormField("amount", _("Reduction by an amount"), placeholder="5.00"),
+            FormField("amount", _("Reduction by an amount"), placeholder=self.lang.amount(500)),
             FormField("percent", _("or by a percentage"), placeholder="10"),
             FormField("uses", _("Uses per code"), value="1"),
             FormField("unlocks", _("Unlocks hidden articles"), placeholder=_("name or #ID, comma-separated")),

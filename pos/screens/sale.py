@@ -545,9 +545,9 @@ class SaleScreen(PosScreen):
             self.enter_unlock_code(code)
         else:
             self.refuse(
-                self._("Unknown code {code}: no ticket, cart link or article has it. Nothing was added.").format(
-                    code=code
-                )
+                self._(
+                    "Unknown code {code}: no ticket, cart link or article has it. Nothing was added."
+                ).format(code=code)
             )
 
     def _show_order(self, order: dict[str, object]) -> None:

@@ -69,7 +69,9 @@ def export_attendance_file(
         try:
             directory.mkdir(mode=0o700, parents=True)
         except OSError as exc:
-            raise Refused("Cannot write to {path}: {error}.", path=str(directory), error=exc.strerror) from None
+            raise Refused(
+                "Cannot write to {path}: {error}.", path=str(directory), error=exc.strerror
+            ) from None
     if not directory.is_dir():
         raise Refused("Directory {path} does not exist.", path=str(directory))
     if not overwrite and target.exists():

@@ -113,7 +113,9 @@ def unlock(rt: Runtime, actor: Actor, codes: Sequence[str], link_promo: str | No
         described = promos_json(session, [promo], rt.config.venue.zone)[0]
     if not described["unlocks"]:
         raise Refused(
-            "Code {code} ({does}) reduces prices; enter it at payment.", code=code, does=PromoWording(described)
+            "Code {code} ({does}) reduces prices; enter it at payment.",
+            code=code,
+            does=PromoWording(described),
         )
     return Unlocked(unlocked_articles(rt, actor, list(codes), link_promo), described)
 

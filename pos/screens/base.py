@@ -195,7 +195,16 @@ class KeyBar(Widget):
         return lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self.lines(width))
+        return max(len(self.lines(width)), self.below(width))
+
+    def below(self, width: int) -> int:
+        """A dialog's keys cover the keys of the screen below it: as many lines as those take."""
+        stack = self.app.screen_stack
+        if not self.screen.is_modal or self.screen not in stack:
+            return 0
+        index = stack.index(self.screen)
+        bars = stack[index - 1].query(KeyBar) if index > 0 else []
+        return max((bar.get_content_height(Size(0, 0), Size(0, 0), width) for bar in bars), default=0)
 
     def render(self) -> RenderableType:
         return Text("\n").join(self.lines(self.content_size.width or self.size.width))

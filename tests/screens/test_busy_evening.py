@@ -142,6 +142,75 @@ async def test_7_an_article_without_groups_goes_into_a_german_default_group(make
         assert "Lesung 12.01.2027" in names_in_grid(pilot)
 
 
+# --- 8. everything fits 80x24 -------------------------------------------------------------------------------
+
+
+def keys_cut_off(pilot) -> list[str]:
+    """Footer entries ('^G Einlass') of the current screen that the terminal does not show in full."""
+    shown = screen_text(pilot)
+    entries: dict[str, str] = {}
+    for _node, binding, _enabled, _tooltip in pilot.app.screen.active_bindings.values():
+        if binding.show and binding.action not in entries:
+            entries[binding.action] = f"{pilot.app.get_key_display(binding)} {binding.description}"
+    return [entry for entry in entries.values() if entry not in shown]
+
+
+async def test_8_no_footer_ends_in_a_cut_label_at_80x24(make_shop) -> None:
+    shop = make_shop("de")
+    app = PosApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "admin", "1234", till=False)
+        assert keys_cut_off(pilot) == []
+        await keys(pilot, "enter", *"100", "enter")
+        assert type(app.screen).__name__ == "SaleScreen"
+        assert keys_cut_off(pilot) == []
+        await keys(pilot, "1")  # with a cart: pay and clear come in
+        assert keys_cut_off(pilot) == [] and "F12 Zahlen" in screen_text(pilot)
+        await keys(pilot, "ctrl+l")
+        for section in ("ctrl+r", "ctrl+t", "ctrl+g"):
+            await keys(pilot, section)
+            assert keys_cut_off(pilot) == [], type(app.screen).__name__
+
+
+async def test_8_the_admin_articles_table_keeps_its_repeat_column_at_80x24(make_shop) -> None:
+    shop = make_shop("de")
+    app = PosApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "admin", "1234", till=False)
+        await keys(pilot, "ctrl+t")
+        shown = screen_text(pilot)
+        header = next(line for line in shown.splitlines() if "Artikel" in line and "Preis" in line)
+        assert "Wiederholung" in header and "Verfügbar" in header
+        sauna = next(line for line in shown.splitlines() if "10er-Karte Sauna" in line)
+        assert "jederzeit, 9" in sauna and "unbegrenzt" in sauna
+        assert max(len(line.rstrip()) for line in shown.splitlines()) <= 80
+
+
+async def test_8_the_new_promo_dialog_shows_every_field_at_80x24(make_shop) -> None:
+    from textual.containers import VerticalScroll
+
+    shop = make_shop("de")
+    app = PosApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "admin", "1234", till=False)
+        for tab, key in (("f2", "f5"), ("f2", "f6")):
+            await keys(pilot, "ctrl+t", tab, key)
+            dialog = app.screen
+            assert dialog.query_one(VerticalScroll).max_scroll_y == 0  # nothing hidden behind a scrollbar
+            shown = screen_text(pilot)
+            for label in (
+                "Nutzungen pro Code",
+                "Gilt nur für",
+                "Gültig ab (optional)",
+                "Gültig bis (optional)",
+            ):
+                assert label in shown
+            screen_area = app.screen.region
+            for field in dialog.query("Input"):
+                assert screen_area.contains_region(field.region), field.id
+            await keys(pilot, "escape", "escape")
+
+
 # --- 9. every key shown works, every key that works is shown --------------------------------------------------
 
 

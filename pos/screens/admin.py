@@ -666,6 +666,7 @@ class AdminScreen(BackOfficeScreen):
     def _export_failed(self, error: PosError) -> None:
         self.exporting = False
         self.refresh_bindings()
+        self.query_one("#export-bar", ProgressBar).update(total=1, progress=0)  # no longer busy
         self.query_one("#export-status", Static).update("")
         if isinstance(error, ExportExists):
             question = self._("{path} exists already. Overwrite it?").format(

@@ -162,10 +162,9 @@ class KeyBar(Widget):
 
     def _bindings_changed(self, screen: Screen[Any]) -> None:
         if self.is_attached and screen is self.screen:
-            self.refresh(layout=True)
-
-    def on_resize(self) -> None:
-        self.refresh(layout=True)
+            # A new layout only when the keys take another number of lines; else a repaint is enough.
+            width = self.content_size.width or self.size.width
+            self.refresh(layout=bool(width) and len(self.lines(width)) != self.size.height)
 
     def items(self) -> list[tuple[str, str, bool]]:
         """(key, description, enabled) for each shown binding, one per action, in binding order."""

@@ -103,14 +103,19 @@ class LoginScreen(PosScreen):
 
 
 def to_the_till(app: Any, operator: Actor, found: LoginShift) -> bool:
-    """Resume the operator's shift, open one, or (admin) close another's; False when another's blocks it."""
-    from pos.screens.shift import ShiftCloseScreen, ShiftOpenScreen
+    """Resume the operator's shift, open one, or (admin) close another's; False when another's blocks it.
 
+    Resuming goes straight to the sale screen: the shift screens (and the printing they load) load later.
+    """
     if found.state == "own" and found.shift is not None:
         app.start_selling(operator, found.shift)
     elif found.state == "none":
+        from pos.screens.shift import ShiftOpenScreen
+
         app.switch_screen(ShiftOpenScreen(operator))
     elif operator.role == "admin" and found.shift is not None:
+        from pos.screens.shift import ShiftCloseScreen
+
         app.switch_screen(ShiftCloseScreen(operator, found.shift, owner=found.operator))
     else:
         return False

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from pos.services.promos import Unlocked
 
 REFRESH_SECONDS = 5.0
+PRELOAD_AFTER_PAINT_S = 0.3
 GROUP_KEYS = 8
 
 
@@ -162,8 +163,10 @@ class SaleScreen(PosScreen):
         self.query_one("#grid", ArticleGrid).focus()
         prefetched, self.app.prefetched_articles = self.app.prefetched_articles, None
         if prefetched is not None:
-            self._loaded(prefetched)  # painted at once; the reload below brings availability up to date
-        self.reload_articles()
+            self._loaded(prefetched)  # painted at once; the reload after it brings availability up to date
+            self.call_after_refresh(self.reload_articles)
+        else:
+            self.reload_articles()
         self.set_interval(REFRESH_SECONDS, self.reload_articles, name="availability")
         self.show_cart()
 
@@ -216,7 +219,12 @@ class SaleScreen(PosScreen):
         self.show_articles()
         if first:
             self.say("")
-            self.run_worker(_preload_payment, thread=True, exit_on_error=False, group="preload")
+            # After the first paint (the tiles come first): what paying and scanning need, in the background.
+            self.call_after_refresh(
+                self.set_timer,
+                PRELOAD_AFTER_PAINT_S,
+                lambda: self.run_worker(_preload_payment, thread=True, exit_on_error=False, group="preload"),
+            )
 
     def is_offered(self, article: ArticleView) -> bool:
         return is_offered(article.hidden, article.id, self.unlocked)

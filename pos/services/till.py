@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
@@ -25,8 +25,9 @@ from pos.domain.roles import Role
 from pos.errors import NotFound, Refused
 from pos.runtime import Runtime
 from pos.services.base import Actor, require
-from pos.services.delivery import PrintOutcome, enqueue_report_print, run_jobs
-from pos.services.documents import zreport_doc
+
+if TYPE_CHECKING:  # printing loads when a Z report is printed, not with the login (the till starts faster)
+    from pos.services.delivery import PrintOutcome
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,9 @@ def z_report_json(report: ZReport, zone: ZoneInfo) -> dict[str, Any]:
 
 def print_z_report(rt: Runtime, actor: Actor, shift_id: int) -> PrintOutcome:
     """Print the shift's report as it stands now (a snapshot; a reprint shows the same numbers)."""
+    from pos.services.delivery import enqueue_report_print, run_jobs
+    from pos.services.documents import zreport_doc
+
     require(actor, Role.CASHIER, "print shift reports")
     with transaction(rt.engine) as session:
         job_id = enqueue_report_print(session, zreport_doc(rt.config, shift_report(session, shift_id)))

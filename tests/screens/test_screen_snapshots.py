@@ -8,6 +8,7 @@ Fixed clock and demo data, so the pictures are stable. After a deliberate layout
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
@@ -91,12 +92,16 @@ SCREENS: dict[str, Steps] = {
 
 
 @pytest.fixture
-def orders_shop(make_shop, tmp_path):
+def orders_shop(make_shop, tmp_path, monkeypatch):
+    """Two orders sold, and paths that are the same on every machine (the export shows them)."""
+    monkeypatch.setenv("XDG_DATA_HOME", "/srv/pos-data")
+    monkeypatch.chdir(tmp_path)
+
     def make(language: str = "de"):
         shop = make_shop(language)
         for article in ("Konzert Kind", "Bier 0,5 l"):
             sell(shop, SaleRequest(lines=[CartLine(article)], print_tickets=False))
-        target = tmp_path / "teilnehmer.csv"
+        target = Path("teilnehmer.csv")
         target.write_text("", encoding="utf-8")
         return shop, target
 

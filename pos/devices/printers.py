@@ -69,7 +69,7 @@ def _appending_file(file_printer: type) -> type:
     truncates the file), and a file it creates is readable by its owner only (tickets carry customer names).
     A device path such as /dev/usb/lp0 is opened the same way; its permissions are left alone."""
 
-    class AppendingFile(file_printer):  # type: ignore[misc, valid-type]
+    class AppendingFile(file_printer):  # type: ignore[misc]
         def open(self, raise_not_found: bool = True) -> None:
             if self._device:
                 self.close()

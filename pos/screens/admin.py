@@ -7,6 +7,7 @@ and reports its progress to a progress bar, so the screen stays live while a lar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -345,7 +346,7 @@ class AdminScreen(BackOfficeScreen):
             return ""
         return repeat_words(self.lang, article.repeat, limit_json(article.repeat, article.repeat_limit))
 
-    def flexible_widths(self, table: DataTable[Any], cells: list[tuple[str, ...]]) -> tuple[int, int]:
+    def flexible_widths(self, table: DataTable[Any], cells: Sequence[tuple[str, ...]]) -> tuple[int, int]:
         """Widths of the name and the repeat column that fit the table beside the fixed columns."""
         from rich.cells import cell_len
 

@@ -202,7 +202,7 @@ class KeyBar(Widget):
         if not self.screen.is_modal or self.screen not in stack:
             return 0
         index = stack.index(self.screen)
-        bars = stack[index - 1].query(KeyBar) if index > 0 else []
+        bars: list[KeyBar] = list(stack[index - 1].query(KeyBar)) if index > 0 else []
         return max((bar.get_content_height(Size(0, 0), Size(0, 0), width) for bar in bars), default=0)
 
     def render(self) -> RenderableType:

@@ -7,7 +7,7 @@ articles, which covers an open payment too (the payment screen sits above it).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pos.i18n import N_
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
 
-def quit_question(app: App[object]) -> str | None:
+def quit_question(app: App[Any]) -> str | None:
     for screen in reversed(app.screen_stack):
         ask = getattr(screen, "quit_question", None)
         if ask is not None:
@@ -24,7 +24,7 @@ def quit_question(app: App[object]) -> str | None:
     return None
 
 
-async def ask_before_quitting(app: App[object]) -> None:
+async def ask_before_quitting(app: App[Any]) -> None:
     from pos.screens.backoffice import ConfirmDialog
 
     if type(app.screen).__name__ == "ConfirmDialog" and getattr(app.screen, "quitting", False):

@@ -198,7 +198,7 @@ def list_shop_groups(rt: Runtime, actor: Actor) -> list[ShopGroupView]:
     require(actor, Role.CASHIER, "list articles")
     with transaction(rt.engine) as session:
         counts: dict[str, int] = dict(
-            session.execute(select(Article.shop_group, func.count()).group_by(col(Article.shop_group))).all()  # type: ignore[arg-type]
+            session.execute(select(Article.shop_group, func.count()).group_by(col(Article.shop_group))).all()
         )
         groups = session.exec(select(ShopGroup).order_by(col(ShopGroup.position), col(ShopGroup.name))).all()
     views = [ShopGroupView(g.name, g.position, counts.pop(g.name, 0)) for g in groups]

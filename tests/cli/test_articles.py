@@ -90,7 +90,8 @@ def test_errors_are_one_sentence(pos) -> None:
 def test_default_groups_in_the_venue_language_and_stable_group_positions(pos, config_file) -> None:
     """Issue 16 problem 7: no English "Events"/"General" in a German venue, and a new group never moves a key."""
     config_file.write_text(
-        config_file.read_text(encoding="utf-8").replace('language = "en"', 'language = "de"'), encoding="utf-8"
+        config_file.read_text(encoding="utf-8").replace('language = "en"', 'language = "de"'),
+        encoding="utf-8",
     )
     drink = pos.json("article", "add", "Wasser", "--price", "2.50", "--shop-group", "Getränke")
     ticket = pos.json("article", "add", "Lesung 12.01.2027", "--price", "15", "--ticket")

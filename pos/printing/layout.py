@@ -330,9 +330,9 @@ def plain_lines(blocks: Sequence[Block], width: int, lang: Language) -> list[str
         elif isinstance(block, Feed):
             out.extend([""] * block.lines)
         elif isinstance(block, Barcode):
-            out.append(_aligned(f"||| {lang._('Barcode')} |||", "center", width))
+            out.append(_aligned("||| " + lang._("Barcode") + " |||", "center", width))  # extractable
         elif isinstance(block, QrCode):
-            out.append(_aligned(f"[{lang._('QR code')}]", "center", width))
+            out.append(_aligned("[" + lang._("QR code") + "]", "center", width))
         elif isinstance(block, Cut):
             out.append("=" * width)
     return out

@@ -24,8 +24,16 @@ Steps = Callable[[Pilot], Awaitable[None]]
 
 
 async def steady(pilot: Pilot) -> None:
-    """No blinking cursor in a picture."""
+    """Every service call done and shown (one may start another: the orders load the first order), and no
+    blinking cursor in the picture; on a busy machine that takes a few rounds."""
     await settle(pilot)
+    quiet = 0
+    for _ in range(40):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        quiet = quiet + 1 if not any(worker.is_running for worker in pilot.app.workers) else 0
+        if quiet >= 3:
+            break
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
     await settle(pilot)

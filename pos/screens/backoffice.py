@@ -7,11 +7,11 @@ and the CLI correct data the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
@@ -117,6 +117,17 @@ class ConfirmDialog(BackOfficeDialog):
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The footer names the answers as the buttons do ("Esc Keep it", "F2 Cancel order")."""
+        words = {"answer(True)": self._(self.yes), "answer(False)": self._(self.no)}
+        return {
+            key: active._replace(binding=replace(active.binding, description=words[active.binding.action]))
+            if active.binding.action in words
+            else active
+            for key, active in super().active_bindings.items()
+        }
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

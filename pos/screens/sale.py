@@ -86,8 +86,8 @@ def _preload_payment() -> None:
 
 class CartTable(DataTable[str]):
     BINDINGS = [
-        Binding("plus", "more", N_("+1"), key_display="+"),
-        Binding("minus", "less", N_("-1"), key_display="-"),
+        Binding("plus", "more", N_("More"), key_display="+"),
+        Binding("minus", "less", N_("Fewer"), key_display="-"),
         Binding("delete", "remove", N_("Remove"), key_display="Del"),
         Binding("backspace", "remove", show=False),
     ]

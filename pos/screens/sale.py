@@ -101,6 +101,13 @@ class CartTable(DataTable[str]):
     def action_remove(self) -> None:
         self.screen.remove_line(self.cursor_row)  # type: ignore[attr-defined]
 
+    def on_key(self, event: events.Key) -> None:
+        """A letter typed in the cart starts a search too, as on the tiles."""
+        if event.character and event.character.isalpha():
+            event.stop()
+            event.prevent_default()
+            self.screen.type_ahead(event.character)  # type: ignore[attr-defined]
+
 
 class SaleScreen(PosScreen):
     ONE_LINE_MESSAGES = True

@@ -227,6 +227,8 @@ async def test_9_one_tab_reaches_the_cart_and_the_digits_still_add(shop) -> None
         assert cart_names(app) == [("Wasser 0,5 l", 2), ("Bier 0,5 l", 1)]  # + on the cart's first line
         await keys(pilot, "tab")
         assert app.focused is app.screen.query_one("#grid")
+        await keys(pilot, "tab", "c", "o", "l")  # letters in the cart start a search, as on the tiles
+        assert app.focused is app.screen.query_one("#search") and names_in_grid(pilot) == ["Cola 0,33 l"]
 
 
 async def test_9_leaving_keys_with_a_full_cart_say_why_not(shop) -> None:

@@ -158,6 +158,7 @@ class AdminScreen(BackOfficeScreen):
         self.articles: list[ArticleView] = []
         self.exporting = False
         self.written: int | None = None
+        self.articles_pending = False
 
     # --- layout -----------------------------------------------------------------------------------------
 
@@ -262,6 +263,8 @@ class AdminScreen(BackOfficeScreen):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
+        if self.tab == "articles" and self.articles:
+            self.call_after_refresh(self._show_articles_later)
 
     def action_tab(self, tab: str) -> None:
         self.say("")
@@ -289,6 +292,11 @@ class AdminScreen(BackOfficeScreen):
         _ = self._
         self.articles = articles
         table = self.query_one("#article-table", DataTable)
+        if not table.size.width:  # not laid out yet (or another tab is shown): the widths depend on it
+            if self.tab == "articles" and not self.articles_pending:
+                self.articles_pending = True
+                self.call_after_refresh(self._show_articles_later)
+            return
         row = table.cursor_row
         reset_table(
             table,
@@ -332,6 +340,10 @@ class AdminScreen(BackOfficeScreen):
         if self.articles:
             self.show_articles(self.articles)
 
+    def _show_articles_later(self) -> None:
+        self.articles_pending = False
+        self.show_articles(self.articles)
+
     def availability(self, article: ArticleView) -> str:
         """'298 / 300', 'unlimited' or 'SOLD OUT'."""
         left = article.remaining
@@ -353,7 +365,7 @@ class AdminScreen(BackOfficeScreen):
         _ = self._
         headers = (_("ID"), _("Article"), _("Price"), _("Sold"), _("Available"), _("Repeat"))
         widths = [max([cell_len(h), *(cell_len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
-        room = (table.size.width or self.size.width) - 2 * len(headers) - 2  # cell padding, scrollbar
+        room = table.size.width - 2 * len(headers) - 2  # cell padding, scrollbar
         fixed = widths[0] + widths[2] + widths[3] + widths[4]
         name, repeat = widths[1], widths[5]
         spare = room - fixed

@@ -7,6 +7,8 @@ that may open them and a key in the sale screen's bindings.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -78,13 +80,16 @@ class PosApp(App[None]):
         self.shift: ShiftView | None = None
         self.wedge = KeyboardWedge(rt.config.scanner.burst_ms)
         self.prefetched_articles: list[ArticleView] | None = None  # for the first sale screen's first paint
+        # The database stack loads while Textual starts and the login screen comes up (waits for the terminal
+        # and the event loop leave it room), not after.
+        self._preloading = threading.Thread(target=self._preload_quietly, name="preload", daemon=True)
+        self._preloading.start()
         self._release_timer: Timer | None = None
 
     def on_mount(self) -> None:
         self.title = self.rt.config.venue.name
         self.sub_title = self.rt.terminal
         self.show_login()
-        self.run_worker(self._preload, thread=True, exit_on_error=False, group="preload")
         if self.rt.config.smtp.host:
             # Ticket mails that failed (SMTP outage) are retried in the background while the till runs.
             from pos.services.delivery import start_sender
@@ -95,6 +100,12 @@ class PosApp(App[None]):
         stop = getattr(self, "_mail_stop", None)
         if stop is not None:
             stop.set()
+
+    def _preload_quietly(self) -> None:
+        try:
+            self._preload()
+        except Exception:  # noqa: BLE001 - the login and the sale screen load what they need themselves
+            logging.getLogger("pos.screens").exception("preloading failed")
 
     def _preload(self) -> None:
         """While the cashier types the PIN: load the services and the sale screen, fetch the articles."""

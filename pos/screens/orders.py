@@ -84,6 +84,7 @@ class OrdersScreen(BackOfficeScreen):
         self.query_text = query
         self.hits: list[OrderHit] = []
         self.order: dict[str, Any] | None = None
+        self.loading_order: int | None = None
 
     def compose(self) -> ComposeResult:
         _ = self._
@@ -198,9 +199,13 @@ class OrdersScreen(BackOfficeScreen):
         self.load_order(hits[0].id)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "hits" and event.row_key.value is not None:
-            order_id = int(event.row_key.value)
-            if self.order is None or self.order["id"] != order_id:
+        # The row under the cursor now: a highlight message from before the list was refilled names a row
+        # that may be gone or hold another order.
+        row = event.data_table.cursor_row
+        if event.data_table.id == "hits" and 0 <= row < len(self.hits):
+            order_id = self.hits[row].id
+            shown = self.order["id"] if self.order is not None else None
+            if order_id not in (shown, self.loading_order):
                 self.load_order(order_id)
         self.refresh_bindings()
 
@@ -211,9 +216,14 @@ class OrdersScreen(BackOfficeScreen):
             self.action_ticket()
 
     def load_order(self, order_id: int) -> None:
+        self.loading_order = order_id  # asked for once, however many highlight messages name it
         self.call_service(
-            show_order, self.rt, self.actor, order_id, done=self.show_order, group="order", exclusive=True
+            show_order, self.rt, self.actor, order_id, done=self._order_loaded, group="order", exclusive=True
         )
+
+    def _order_loaded(self, order: dict[str, Any]) -> None:
+        self.loading_order = None
+        self.show_order(order)
 
     def reload(self) -> None:
         self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self._refreshed)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from pos.screens.app import PosApp
 from pos.services.checkout import CartLine, SaleRequest
@@ -34,6 +34,11 @@ async def steady(pilot: Pilot) -> None:
         quiet = quiet + 1 if not any(worker.is_running for worker in pilot.app.workers) else 0
         if quiet >= 3:
             break
+    for _ in range(40):  # a table sizes its columns when idle: a busy machine gets there late
+        tables = pilot.app.screen.query(DataTable)
+        if not any(t._require_update_dimensions or t._updated_cells for t in tables):
+            break
+        await pilot.pause(0.05)
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
     await settle(pilot)

@@ -6,7 +6,7 @@ and waits until the sale screen has its articles and has been painted. The clock
 spawned and stops at that paint (CLOCK_MONOTONIC is shared between processes); `process_cpu_s` is the whole child
 process's CPU time (it runs on to shut down), which depends less on what else the machine is doing. Start-up must stay independent of
 the number of tickets: articles are loaded in one query and tickets are never counted.
-Target: <= 1.0 s. `--quick`: 20,000 tickets, 3 runs (default 100,000 tickets, 5 runs).
+Target: <= 0.6 s (issue 16). `--quick`: 20,000 tickets, 3 runs (default 100,000 tickets, 5 runs).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 # Only what the measured child process needs is imported at the top; the parent's tools load in main().
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_S = 1.0
+TARGET_S = 0.6
 SECRET = "bench-secret-0123456789abcdef"
 
 
@@ -60,6 +60,8 @@ def child(database: str) -> None:
     imported = time.monotonic()
     app = PosApp(Runtime(config(parse_config), f"sqlite:///{database}"))  # type: ignore[arg-type]
 
+    reported: dict[str, float] = {}
+
     async def run() -> dict[str, float]:
         stamps: dict[str, float] = {"imported": imported}
         async with app.run_test(size=(120, 40)):
@@ -79,9 +81,17 @@ def child(database: str) -> None:
             stamps["sale_painted"] = time.monotonic()
             tiles = len(app.screen.query_one("#grid").tiles)  # type: ignore[attr-defined]
             stamps["tiles"] = float(tiles)
+            # Reported before the app shuts down: tearing it down a few ms after a screen mounted can trip
+            # over a Header still mounting (Textual), which says nothing about the start-up measured here.
+            print(json.dumps(stamps), flush=True)
+            reported.update(stamps)
         return stamps
 
-    print(json.dumps(asyncio.run(run())))
+    try:
+        asyncio.run(run())
+    except Exception:  # noqa: BLE001 - see above: shutting down failed after the stamps were out
+        if "sale_painted" not in reported:
+            raise
 
 
 def measure(database: Path) -> dict[str, float]:
@@ -94,7 +104,7 @@ def measure(database: Path) -> dict[str, float]:
         [sys.executable, __file__, "--child", str(database)], capture_output=True, text=True, check=True
     )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    stamps = json.loads(done.stdout.strip().splitlines()[-1])
+    stamps = json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
     return {
         "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
         "first_paint_s": stamps["sale_painted"] - started,

@@ -164,6 +164,21 @@ class Terminal(Section):
     operator: str = "system"
     cash_out_by_cashier: bool = False  # cash out of the drawer: admins only unless this is true
     kiosk: bool = False  # a locked-down till: quitting the app needs an admin's PIN, Ctrl+Z/Ctrl+C do nothing
+    # The assortments whose articles this terminal offers and sells (the bar its drinks, the box office its
+    # tickets); empty: every assortment.
+    assortments: list[str] = Field(default_factory=list)
+
+    @field_validator("assortments")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        names = [name.strip() for name in value]
+        if any(not name for name in names):
+            raise ValueError('expected assortment names such as ["default", "bar"], got an empty name')
+        return names
+
+    def sells(self, assortment: str) -> bool:
+        """Whether an article of `assortment` is offered here."""
+        return not self.assortments or assortment in self.assortments
 
 
 FISKALY_BASE_URL = "https://kassensichv-middleware.fiskaly.com/api/v2"

@@ -63,6 +63,9 @@ class Language:
 
     def money(self, cents: int) -> str:
         """12345 -> '123,45 €' (de) or '€123.45' (en)."""
+        fast = _euros(self.code, self.currency, cents)
+        if fast is not None:
+            return fast
         from babel.numbers import format_currency
 
         return format_currency(Decimal(cents) / 100, self.currency, locale=self.babel_locale)
@@ -72,6 +75,12 @@ class Language:
         from babel.numbers import format_decimal
 
         return format_decimal(Decimal(cents) / 100, format="0.00", locale=self.babel_locale)
+
+    def number(self, value: int | float) -> str:
+        """7.5 -> '7,5' (de) or '7.5' (en): a percentage, a count with decimals."""
+        from babel.numbers import format_decimal
+
+        return format_decimal(value, locale=self.babel_locale)
 
     def datetime(self, at: dt.datetime, style: str = "short") -> str:
         """An instant in the venue's time zone: '31.12.26, 21:00' (de) or '31/12/2026, 21:00' (en)."""
@@ -88,6 +97,21 @@ class Language:
         from babel.dates import format_time
 
         return format_time(at, style, tzinfo=self.zone, locale=self.babel_locale)
+
+
+def _euros(code: str, currency: str, cents: int) -> str | None:
+    """Euros exactly as Babel writes them for de_DE and en_GB ('-1.234,56\xa0€', '-€1,234.56'), without loading
+    Babel and its locale data: the sale screen's first paint shows prices. None for another currency."""
+    if currency != "EUR":
+        return None
+    sign = "-" if cents < 0 else ""
+    units, rest = divmod(abs(cents), 100)
+    grouped = f"{units:,}"
+    if code == "de":
+        return f"{sign}{grouped.replace(',', '.')},{rest:02d}\xa0€"
+    if code == "en":
+        return f"{sign}€{grouped}.{rest:02d}"
+    return None
 
 
 def language(code: str, currency: str = "EUR", zone: ZoneInfo | None = None) -> Language:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pos.domain.redemption import Bound, entry_count, on_scan_day, refusing_bound
-from pos.errors import PosError
+from pos.errors import PosError, Translator, Wording
 from pos.i18n import N_
 
 if TYPE_CHECKING:
@@ -28,6 +28,21 @@ DOCUMENT_KINDS = {
     "xreport": N_("X report"),
     "return": N_("Return slip"),
 }
+
+
+# Where `pos article add` puts an article when no group is given, named in the venue language.
+DEFAULT_GROUP = N_("General")
+DEFAULT_SHOP_GROUPS = {True: N_("Events"), False: N_("General")}
+
+
+def default_group(lang: Language) -> str:
+    """The article group (for reports) of an article added without one."""
+    return lang._(DEFAULT_GROUP)
+
+
+def default_shop_group(lang: Language, *, is_ticket: bool) -> str:
+    """The sale screen's group of an article added without one: 'Veranstaltungen' for tickets, else 'Allgemein'."""
+    return lang._(DEFAULT_SHOP_GROUPS[is_ticket])
 
 
 def tender_name(lang: Language, tender: str) -> str:
@@ -289,3 +304,51 @@ def birthday_greeting(lang: Language, holder: str | None) -> str:
     """'Happy birthday, Max!' (the first word of the name), or without a name."""
     name = (holder or "").split(" ")[0]
     return lang._("Happy birthday, {name}!").format(name=name) if name else lang._("Happy birthday!")
+
+
+def promo_words(lang: Language, promo: PromoLike) -> str:
+    """What a code does and to what: 'unlocks Konzert VIP', '10 % off tickets', '€5.00 off each ticket of Konzert
+    Kind', joined with 'and'. Codes reduce ticket prices only, so the words always say which tickets."""
+    _ = lang._
+    does = []
+    unlocks = ", ".join(promo["unlocks"])
+    applies = ", ".join(promo["applies_to"])
+    if unlocks:
+        does.append(_("unlocks {articles}").format(articles=unlocks))
+    if promo["percent"] is not None:
+        percent = lang.number(promo["percent"])
+        if applies:
+            does.append(_("{percent} % off {articles}").format(percent=percent, articles=applies))
+        else:
+            does.append(_("{percent} % off tickets").format(percent=percent))
+    if promo["amount_cents"] is not None:
+        amount = lang.money(promo["amount_cents"])
+        if applies:
+            does.append(_("{amount} off each ticket of {articles}").format(amount=amount, articles=applies))
+        else:
+            does.append(_("{amount} off each ticket").format(amount=amount))
+    return _(" and ").join(does)
+
+
+class PromoLike(Protocol):
+    """A promo code as `pos promo list --json` shows it (pos.db.promos.promos_json), as far as the words need."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+
+class PromoWording(Wording):
+    """`promo_words` as an argument of an error message: translated where the message is shown."""
+
+    def __init__(self, promo: dict[str, Any]) -> None:
+        super().__init__("")
+        self.promo = promo
+
+    def in_language(self, lang: Translator) -> str:
+        from pos.i18n import Language
+
+        return promo_words(lang, self.promo) if isinstance(lang, Language) else str(self)
+
+    def __str__(self) -> str:
+        from pos.i18n import language
+
+        return promo_words(language("en"), self.promo)

@@ -34,3 +34,36 @@ def test_venue_language_takes_currency_and_zone() -> None:
     assert venue_language(venue, "de").code == "de"
     with pytest.raises(ValueError):
         language("fr")
+
+
+def test_euros_without_babel_are_written_exactly_as_babel_writes_them() -> None:
+    """The fast path for the sale screen's first paint must not change a single character."""
+    import random
+    from decimal import Decimal
+
+    from babel.numbers import format_currency
+
+    rng = random.Random(16)
+    amounts = [
+        0,
+        1,
+        5,
+        99,
+        100,
+        250,
+        99999,
+        100000,
+        123456,
+        10**9,
+        *(rng.randint(-(10**10), 10**10) for _ in range(500)),
+    ]
+    for code, locale in (("de", "de_DE"), ("en", "en_GB")):
+        lang = language(code)
+        for cents in [*amounts, *(-a for a in amounts)]:
+            assert lang.money(cents) == format_currency(Decimal(cents) / 100, "EUR", locale=locale), (
+                code,
+                cents,
+            )
+    assert language("de", currency="CHF").money(150) == format_currency(
+        Decimal("1.50"), "CHF", locale="de_DE"
+    )

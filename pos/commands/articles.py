@@ -13,8 +13,15 @@ def add(
     name: str = typer.Argument(..., help="Article name, unique. For an event, put the date in the name."),
     price: str = typer.Option(..., "--price", help="Gross price, e.g. 49.90."),
     vat: str = typer.Option("19", "--vat", help="VAT rate in percent."),
-    group: str = typer.Option("General", "--group", help="Article group (for reports)."),
-    shop_group: str = typer.Option("Events", "--shop-group", help="Group on the sale screen."),
+    group: str | None = typer.Option(
+        None, "--group", help="Article group (for reports); default: General, in the venue language."
+    ),
+    shop_group: str | None = typer.Option(
+        None,
+        "--shop-group",
+        help="Group on the sale screen (a new one gets the next F-key); default: Events for tickets, "
+        "else General, in the venue language.",
+    ),
     assortment: str = typer.Option("default", "--assortment", help="Which terminals/price lists show it."),
     ticket: bool = typer.Option(False, "--ticket", help="Issues one ticket per unit sold."),
     hidden: bool = typer.Option(False, "--hidden", help="Only sold after an unlock code."),
@@ -135,3 +142,35 @@ def set_availability_(
     else:
         shown = "unlimited" if stock_limit is None else str(stock_limit)
         typer.echo(f"Availability of {updated.name} set to {shown}.")
+
+
+@article_app.command("groups")
+def groups(as_json: bool = JsonOption) -> None:
+    """List the shop groups in the order of their F-keys on the sale screen."""
+    from pos.services.articles import list_shop_groups
+    from pos.services.base import cli_actor
+
+    rt = load_runtime()
+    _print_groups(list_shop_groups(rt, cli_actor(rt)), as_json)
+
+
+@article_app.command("group-position")
+def group_position(
+    name: str = typer.Argument(..., help="The shop group, exactly as named."),
+    position: int = typer.Argument(..., min=1, help="Its place on the sale screen: 1 is F1."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Move a shop group to another F-key; the groups from there on move one place down."""
+    from pos.services.articles import set_shop_group_position
+    from pos.services.base import cli_actor
+
+    rt = load_runtime()
+    _print_groups(set_shop_group_position(rt, cli_actor(rt), name, position), as_json)
+
+
+def _print_groups(rows: list, as_json: bool) -> None:  # type: ignore[type-arg]
+    if as_json:
+        print_json([{"name": g.name, "position": g.position, "articles": g.articles} for g in rows])
+        return
+    for index, group in enumerate(rows, start=1):
+        typer.echo(f"{index:>2}  {group.name}  ({group.articles} articles)")

@@ -56,19 +56,12 @@ def _definition(
     )
 
 
-def _describe(promo: dict[str, Any]) -> str:
-    from pos.domain.money import format_plain
+def _describe(rt: Any, promo: dict[str, Any]) -> str:
+    """What the code does and to which tickets, the words the cashier app uses (in English)."""
+    from pos.i18n import venue_language
+    from pos.wording import promo_words
 
-    does = []
-    if promo["unlocks"]:
-        does.append("unlocks " + ", ".join(promo["unlocks"]))
-    if promo["amount_cents"] is not None:
-        does.append(f"takes {format_plain(promo['amount_cents'])} off")
-    if promo["percent"] is not None:
-        does.append(f"takes {promo['percent']} % off")
-    if promo["applies_to"]:
-        does[-1] += " " + ", ".join(promo["applies_to"])
-    return " and ".join(does)
+    return promo_words(venue_language(rt.config.venue, "en"), promo)
 
 
 @promo_app.command("add")
@@ -93,7 +86,7 @@ def add(
     if as_json:
         print_json(promo)
     else:
-        typer.echo(f"Added promo code {promo['code']} ({_describe(promo)}, {promo['uses']} use(s)).")
+        typer.echo(f"Added promo code {promo['code']} ({_describe(rt, promo)}, {promo['uses']} use(s)).")
 
 
 @promo_app.command("generate")
@@ -187,7 +180,7 @@ def list_(as_json: bool = JsonOption) -> None:
     for row in rows:
         table.add_row(
             row["code"],
-            _describe(row),
+            _describe(rt, row),
             str(row["uses"]),
             str(row["used"]),
             str(row["left"]),

@@ -85,6 +85,15 @@ class Article(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ShopGroup(SQLModel, table=True):
+    """A group on the sale screen; its position decides its F-key, so a new group never moves the others."""
+
+    __tablename__ = "shop_group"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    position: int = 0
+
+
 class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str

@@ -8,6 +8,7 @@ cannot answer.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from pos.errors import PosError, Wording
@@ -47,8 +48,10 @@ def make_printer(config: PrinterConfig) -> Any:
         if config.kind == "file":
             from pos.files import ensure_private_file
 
-            ensure_private_file(config.path)  # tickets carry valid codes and names: mode 600, not the umask's
-            return printer.File(devfile=config.path)
+            ensure_private_file(
+                config.path
+            )  # an existing file is narrowed to mode 600 too (names, valid codes)
+            return _appending_file(printer.File)(devfile=config.path)
         if config.kind == "network":
             return printer.Network(host=config.host, port=config.port, timeout=config.timeout)
         if config.kind == "usb":
@@ -64,6 +67,21 @@ def make_printer(config: PrinterConfig) -> Any:
                 raise PrinterFault("CUPS printing needs the pycups package (pip install pycups).")
             return printer.CupsPrinter(printer_name=config.name)
         return printer.Dummy()
+
+
+def _appending_file(file_printer: type) -> type:
+    """python-escpos' File printer, but appending: each job goes after the last one, as on paper (its own open
+    truncates the file), and a file it creates is readable by its owner only (tickets carry customer names).
+    A device path such as /dev/usb/lp0 is opened the same way; its permissions are left alone."""
+
+    class AppendingFile(file_printer):  # type: ignore[misc]
+        def open(self, raise_not_found: bool = True) -> None:
+            if self._device:
+                self.close()
+            descriptor = os.open(self.devfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self.device = os.fdopen(descriptor, "ab")
+
+    return AppendingFile
 
 
 class PrinterLink:

@@ -424,11 +424,9 @@ def plain_lines(blocks: Sequence[Block], width: int, lang: Language) -> list[str
         elif isinstance(block, Feed):
             out.extend([""] * block.lines)
         elif isinstance(block, Barcode):
-            label = lang._("Barcode")
-            out.append(_aligned(f"||| {label} |||", "center", width))
+            out.append(_aligned("||| " + lang._("Barcode") + " |||", "center", width))  # extractable
         elif isinstance(block, QrCode):
-            label = lang._("QR code")
-            out.append(_aligned(f"[{label}]", "center", width))
+            out.append(_aligned("[" + lang._("QR code") + "]", "center", width))
         elif isinstance(block, Cut):
             out.append("=" * width)
     return out

@@ -7,6 +7,7 @@ and reports its progress to a progress bar, so the screen stays live while a lar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,18 @@ from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, 
 from pos.screens.base import footer
 from pos.screens.door_conflicts import DoorConflictsScreen
 from pos.screens.ticket_detail import repeat_dialog
+from pos.screens.widgets import fit
 from pos.services.articles import ArticleView, list_articles, set_availability
-from pos.services.export import AttendanceOptions, door_report, export_attendance_file, sales_report
+from pos.services.export import (
+    AttendanceOptions,
+    ExportExists,
+    door_report,
+    export_attendance_file,
+    sales_report,
+)
 from pos.services.promos import PromoDefinition, add_promo, generate_promos, list_promos
 from pos.services.tickets import Selection, reset, set_repeat
-from pos.wording import reason_name, repeat_words, tender_name
+from pos.wording import promo_words, reason_name, repeat_words, tender_name
 
 TABS = ("articles", "promos", "export", "reports")
 TAB_ACTIONS = {
@@ -74,6 +82,11 @@ class AdminScreen(BackOfficeScreen):
     }
     AdminScreen DataTable {
         height: 1fr;
+    }
+    AdminScreen #article-detail {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
     }
     AdminScreen #export-form {
         grid-size: 2;
@@ -149,6 +162,7 @@ class AdminScreen(BackOfficeScreen):
         self.articles: list[ArticleView] = []
         self.exporting = False
         self.written: int | None = None
+        self.articles_pending = False
 
     # --- layout -----------------------------------------------------------------------------------------
 
@@ -158,6 +172,7 @@ class AdminScreen(BackOfficeScreen):
         with TabbedContent(initial=self.first_tab, id="tabs"):
             with TabPane(_("Articles"), id="articles"):
                 yield DataTable(id="article-table", cursor_type="row")
+                yield Static("", id="article-detail")
             with TabPane(_("Promo codes"), id="promos"):
                 yield DataTable(id="promo-table", cursor_type="row")
             with TabPane(_("Export"), id="export"):
@@ -201,7 +216,7 @@ class AdminScreen(BackOfficeScreen):
                     yield Input(id="export-from", placeholder="2026-12-31", compact=True)
                     yield Input(id="export-to", placeholder="2027-01-01", compact=True)
                 yield Label(_("Output file"))
-                yield Input(str(Path.cwd() / "attendance.csv"), id="export-path", compact=True)
+                yield Input(str(self.default_export_path()), id="export-path", compact=True)
             with Horizontal(id="export-checks"):
                 yield Checkbox(_("Count merged"), id="export-count", compact=True)
                 yield Checkbox(_("Without no-shows"), id="export-no-shows", compact=True)
@@ -210,6 +225,15 @@ class AdminScreen(BackOfficeScreen):
                 yield ProgressBar(total=1, id="export-bar", show_eta=False)
                 yield Static("", id="export-status")
                 yield Button(_("Export (F5)"), id="export-start", variant="primary", compact=True)
+
+    def default_export_path(self, suffix: str = "csv") -> Path:
+        """attendance-2026-12-31.csv in the data directory (mode 700), never the directory the app started in:
+        the list holds names and e-mail addresses."""
+        from pos.config import default_data_dir
+
+        venue = self.rt.config.venue
+        today = business_day(self.rt.now(), venue.zone, venue.day_start_minutes)
+        return default_data_dir() / f"attendance-{today.isoformat()}.{suffix}"
 
     def on_mount(self) -> None:
         _ = self._
@@ -243,8 +267,11 @@ class AdminScreen(BackOfficeScreen):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
+        if self.tab == "articles" and self.articles:
+            self.call_after_refresh(self._show_articles_later)
 
     def action_tab(self, tab: str) -> None:
+        self.say("")
         self.query_one("#tabs", TabbedContent).active = tab
         focus = {"articles": "#article-table", "promos": "#promo-table", "export": "#export-format"}
         if tab in focus:
@@ -267,9 +294,16 @@ class AdminScreen(BackOfficeScreen):
         self.call_service(list_articles, self.rt, self.actor, done=self.show_articles, group="articles")
 
     def show_articles(self, articles: list[ArticleView]) -> None:
+        """ID, name, price, sold, available and repeat options; at 80 columns the name and the repeat words are
+        shortened (the message line shows them in full for the article under the cursor)."""
         _ = self._
         self.articles = articles
         table = self.query_one("#article-table", DataTable)
+        if not table.size.width:  # not laid out yet (or another tab is shown): the widths depend on it
+            if self.tab == "articles" and not self.articles_pending:
+                self.articles_pending = True
+                self.call_after_refresh(self._show_articles_later)
+            return
         row = table.cursor_row
         reset_table(
             table,
@@ -278,27 +312,80 @@ class AdminScreen(BackOfficeScreen):
                 ("name", _("Article")),
                 ("price", _("Price")),
                 ("sold", _("Sold")),
-                ("limit", _("Limit")),
-                ("left", _("Left")),
+                ("left", _("Available")),
                 ("repeat", _("Repeat")),
             ],
         )
-        for article in articles:
-            left = article.remaining
-            table.add_row(
+        cells = [
+            (
                 str(article.id),
                 article.name,
                 self.lang.money(article.price_cents),
                 str(article.sold),
-                _("unlimited") if article.stock_limit is None else str(article.stock_limit),
-                Text(_("SOLD OUT"), style="bold red") if left == 0 else ("" if left is None else str(left)),
-                repeat_words(self.lang, article.repeat, limit_json(article.repeat, article.repeat_limit))
-                if article.is_ticket
-                else "",
+                self.availability(article),
+                self.repeat_text(article),
+            )
+            for article in articles
+        ]
+        name_width, repeat_width = self.flexible_widths(table, cells)
+        for article, (ident, name, price, sold, left, repeat) in zip(articles, cells, strict=True):
+            table.add_row(
+                ident,
+                fit(name, name_width).rstrip(),
+                Text(price, justify="right"),
+                Text(sold, justify="right"),
+                Text(left, style="bold red", justify="right")
+                if article.remaining == 0
+                else Text(left, justify="right"),
+                fit(repeat, repeat_width).rstrip(),
                 key=str(article.id),
             )
         if articles:
             table.move_cursor(row=min(row, len(articles) - 1))
+
+    def on_resize(self) -> None:
+        if self.articles:
+            self.show_articles(self.articles)
+
+    def _show_articles_later(self) -> None:
+        self.articles_pending = False
+        self.show_articles(self.articles)
+
+    def availability(self, article: ArticleView) -> str:
+        """'298 / 300', 'unlimited' or 'SOLD OUT'."""
+        left = article.remaining
+        if left is None:
+            return self._("unlimited")
+        if left == 0:
+            return self._("SOLD OUT")
+        return f"{left} / {article.stock_limit}"
+
+    def repeat_text(self, article: ArticleView) -> str:
+        if not article.is_ticket:
+            return ""
+        return repeat_words(self.lang, article.repeat, limit_json(article.repeat, article.repeat_limit))
+
+    def flexible_widths(self, table: DataTable[Any], cells: Sequence[tuple[str, ...]]) -> tuple[int, int]:
+        """Widths of the name and the repeat column that fit the table beside the fixed columns."""
+        from rich.cells import cell_len
+
+        _ = self._
+        headers = (_("ID"), _("Article"), _("Price"), _("Sold"), _("Available"), _("Repeat"))
+        widths = [max([cell_len(h), *(cell_len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
+        room = table.size.width - 2 * len(headers) - 2  # cell padding, scrollbar
+        fixed = widths[0] + widths[2] + widths[3] + widths[4]
+        name, repeat = widths[1], widths[5]
+        spare = room - fixed
+        if name + repeat <= spare:
+            return name, repeat
+        name = max(min(name, spare - min(repeat, spare // 2)), 12)
+        return name, max(spare - name, 10)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "article-table" and (article := self.selected_article()) is not None:
+            repeat = self.repeat_text(article)
+            detail = Text(f"#{article.id} {article.name}" + (f" · {repeat}" if repeat else ""), no_wrap=True)
+            self.query_one("#article-detail", Static).update(detail)
 
     def selected_article(self) -> ArticleView | None:
         table = self.query_one("#article-table", DataTable)
@@ -410,37 +497,26 @@ class AdminScreen(BackOfficeScreen):
         self.call_service(list_promos, self.rt, self.actor, done=self.show_promos, group="promos")
 
     def show_promos(self, promos: list[dict[str, Any]]) -> None:
+        """Each code with what it does and to which tickets ('10 % off tickets'), its uses and validity."""
         _ = self._
         table = self.query_one("#promo-table", DataTable)
         reset_table(
             table,
             [
                 ("code", _("Code")),
-                ("value", _("Value")),
-                ("uses", _("Uses")),
+                ("does", _("Does")),
                 ("used", _("Used")),
                 ("left", _("Left")),
-                ("unlocks", _("Unlocks")),
-                ("applies", _("Applies to")),
                 ("valid", _("Valid until")),
             ],
         )
         for promo in promos:
-            if promo["amount_cents"] is not None:
-                value = "-" + self.lang.money(promo["amount_cents"])
-            elif promo["percent"] is not None:
-                value = f"-{promo['percent']} %"
-            else:
-                value = ""
             until = promo["valid_until"]
             table.add_row(
                 promo["code"],
-                value,
-                str(promo["uses"]),
-                str(promo["used"]),
+                promo_words(self.lang, promo),
+                f"{promo['used']} / {promo['uses']}",
                 Text(str(promo["left"]), style="bold red" if promo["left"] == 0 else ""),
-                ", ".join(promo["unlocks"]),
-                ", ".join(promo["applies_to"]) or self._("all"),
                 until[:16].replace("T", " ") if until else "",
                 key=promo["code"],
             )
@@ -457,7 +533,7 @@ class AdminScreen(BackOfficeScreen):
         )
         return [
             *first,
-            FormField("amount", _("Reduction by an amount"), placeholder="5.00"),
+            FormField("amount", _("Reduction by an amount"), placeholder=self.lang.amount(500)),
             FormField("percent", _("or by a percentage"), placeholder="10"),
             FormField("uses", _("Uses per code"), value="1"),
             FormField("unlocks", _("Unlocks hidden articles"), placeholder=_("name or #ID, comma-separated")),
@@ -560,7 +636,8 @@ class AdminScreen(BackOfficeScreen):
             **days,
         )
 
-    def action_export(self) -> None:
+    def action_export(self, overwrite: bool = False) -> None:
+        """Write the list; a file that exists is only overwritten after the admin said so."""
         if self.exporting:
             return
         path = self.query_one("#export-path", Input).value.strip()
@@ -589,6 +666,8 @@ class AdminScreen(BackOfficeScreen):
             path,
             options,
             progress=progress,
+            overwrite=overwrite,
+            make_directory=Path(path).expanduser().parent == self.default_export_path().parent,
             done=lambda written: self._exported(path, written),
             failed=self._export_failed,
             group="export",
@@ -609,7 +688,22 @@ class AdminScreen(BackOfficeScreen):
     def _export_failed(self, error: PosError) -> None:
         self.exporting = False
         self.refresh_bindings()
+        self.query_one("#export-bar", ProgressBar).update(total=1, progress=0)  # no longer busy
         self.query_one("#export-status", Static).update("")
+        if isinstance(error, ExportExists):
+            question = self._("{path} exists already. Overwrite it?").format(
+                path=self.query_one("#export-path", Input).value.strip()
+            )
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.action_export(overwrite=True)
+                else:
+                    self.say(self._("Nothing was written; choose another file name."))
+                    self.query_one("#export-path", Input).focus()
+
+            self.app.push_screen(ConfirmDialog(question, yes=N_("Overwrite"), no=N_("Keep it")), answered)
+            return
         self.show_error(error)
 
     # --- reports ----------------------------------------------------------------------------------------

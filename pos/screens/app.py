@@ -7,6 +7,8 @@ that may open them and a key in the sale screen's bindings.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +66,7 @@ class PosApp(App[None]):
     CSS_PATH = "pos.tcss"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
-        Binding("ctrl+q", "quit", N_("Quit"), key_display="^Q", priority=True, show=False),
+        Binding("ctrl+q", "request_quit", N_("Quit"), key_display="^Q", priority=True),
         Binding("ctrl+g", "open_section('door')", N_("Door"), key_display="^G"),
         Binding("ctrl+r", "open_section('orders')", N_("Orders"), key_display="^R"),
         Binding("ctrl+t", "open_section('admin')", N_("Admin"), key_display="^T"),
@@ -78,6 +80,10 @@ class PosApp(App[None]):
         self.shift: ShiftView | None = None
         self.wedge = KeyboardWedge(rt.config.scanner.burst_ms)
         self.prefetched_articles: list[ArticleView] | None = None  # for the first sale screen's first paint
+        # The database stack loads while Textual starts and the login screen comes up (waits for the terminal
+        # and the event loop leave it room), not after.
+        self._preloading = threading.Thread(target=self._preload_quietly, name="preload", daemon=True)
+        self._preloading.start()
         self._release_timer: Timer | None = None
         self.terminal_lock: Any = None  # held while the app runs: one app per terminal name
 
@@ -91,7 +97,6 @@ class PosApp(App[None]):
             self.title = self.lang._("TRAINING") + " · " + self.title
         self.sub_title = self.rt.terminal
         self.show_login()
-        self.run_worker(self._preload, thread=True, exit_on_error=False, group="preload")
         if self.rt.config.smtp.host:
             # Ticket mails that failed (SMTP outage) are retried in the background while the till runs.
             from pos.services.delivery import start_sender
@@ -117,6 +122,12 @@ class PosApp(App[None]):
         if self.terminal_lock is not None:
             self.terminal_lock.release()
 
+    def _preload_quietly(self) -> None:
+        try:
+            self._preload()
+        except Exception:  # noqa: BLE001 - the login and the sale screen load what they need themselves
+            logging.getLogger("pos.screens").exception("preloading failed")
+
     def _preload(self) -> None:
         """While the cashier types the PIN: hold this terminal's name, load the services and the sale screen,
         fetch the articles. A second app with the same terminal name is refused and ends with one sentence."""
@@ -132,7 +143,7 @@ class PosApp(App[None]):
         from pos.services.articles import list_articles
         from pos.services.base import system_actor
 
-        self.prefetched_articles = list_articles(self.rt, system_actor(self.rt))
+        self.prefetched_articles = list_articles(self.rt, system_actor(self.rt), this_terminal=True)
 
     # --- who is working ---------------------------------------------------------------------------------
 
@@ -144,6 +155,16 @@ class PosApp(App[None]):
         self.rt.operator = ""
         self.sub_title = self.rt.terminal
         self._replace_screens(LoginScreen(message))
+
+    def start_admin(self, operator: Actor) -> None:
+        """An admin without a cash shift: the admin start screen, from which the sections open."""
+        from pos.screens.login import AdminStartScreen
+
+        self.operator = operator
+        self.shift = None
+        self.rt.operator = operator.name
+        self.sub_title = f"{operator.name} · {self.rt.terminal}"
+        self._replace_screens(AdminStartScreen())
 
     def start_selling(self, operator: Actor, shift: ShiftView) -> None:
         self.operator = operator
@@ -169,24 +190,39 @@ class PosApp(App[None]):
         return True
 
     def _may_leave_for(self, section: str) -> bool:
-        """Section keys work on the sale screen with an empty cart and on the back-office screens (SECTION)."""
-        from pos.screens.sale import SaleScreen
-
+        """Section keys work on the sale screen and on the back-office screens (SECTION); with a cart on the
+        sale screen they stay shown and say why they do not leave it."""
         screen = self.screen
-        if isinstance(screen, SaleScreen):
-            return section != "sale" and not screen.cart.entries
+        if type(screen).__name__ == "SaleScreen":
+            return section != "sale"
         current = getattr(screen, "SECTION", None)
         return current is not None and current != section
 
     def action_open_section(self, section: str) -> None:
+        leaving = getattr(self.screen, "cart_in_the_way", None)
+        if leaving is not None and leaving():
+            return
         self.open_section(section)
 
     def open_section(self, section: str) -> None:
         if not self.may_open(section):
             self.bell()
             return
+        if section == "sale" and self.shift is None:
+            # An admin working without a cash shift goes back to the admin start screen (open one there).
+            if self.operator is not None:
+                self.start_admin(self.operator)
+            else:
+                self.show_login()
+            return
         _roles, factory = SECTIONS[section]
         self._replace_screens(factory())
+
+    async def action_request_quit(self) -> None:
+        """Ctrl+Q: quit at once, or ask first when a screen would lose work (a cart, an open payment)."""
+        from pos.screens.quitting import ask_before_quitting
+
+        await ask_before_quitting(self)
 
     def _replace_screens(self, screen: Screen[object]) -> None:
         """Make `screen` the only screen above the default one (no way 'back' past a login)."""
@@ -214,11 +250,11 @@ class PosApp(App[None]):
             self._restart_release_timer()
             return
         if event.key == "enter" and (scanned := wedge.scan_ending_at(event)) is not None:
-            held = wedge.release()
+            # A scan is a scan: the screen routes it whatever it is, its keys are never typed one by one.
+            wedge.release()
             self._stop_release_timer()
-            if self.screen.route_scan(scanned):  # type: ignore[attr-defined]
-                return
-            await self._deliver(held)
+            self.screen.route_scan(scanned)  # type: ignore[attr-defined]
+            return
         else:
             await self._release_held()
         await super().on_event(event)

@@ -7,12 +7,12 @@ and the CLI correct data the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.binding import ActiveBinding, Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
 from pos.i18n import N_
@@ -38,10 +38,18 @@ BackOfficeDialog .dialog-title {
 }
 BackOfficeDialog VerticalScroll {
     height: auto;
-    max-height: 16;
+    max-height: 18;
 }
-BackOfficeDialog Input, BackOfficeDialog Select {
-    margin-bottom: 1;
+BackOfficeDialog .form {
+    grid-size: 2;
+    grid-columns: 22 1fr;
+    grid-rows: auto;
+    grid-gutter: 0 1;
+    height: auto;
+    padding-bottom: 1;
+}
+BackOfficeDialog .form Label {
+    color: $text-muted;
 }
 BackOfficeDialog .buttons {
     height: auto;
@@ -110,6 +118,17 @@ class ConfirmDialog(BackOfficeDialog):
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
 
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The footer names the answers as the buttons do ("Esc Keep it", "F2 Cancel order")."""
+        words = {"answer(True)": self._(self.yes), "answer(False)": self._(self.no)}
+        return {
+            key: active._replace(binding=replace(active.binding, description=words[active.binding.action]))
+            if active.binding.action in words
+            else active
+            for key, active in super().active_bindings.items()
+        }
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == "yes")
@@ -145,23 +164,26 @@ class FormDialog(BackOfficeDialog):
         self.ok = ok
 
     def compose(self) -> ComposeResult:
+        """One line per field (label, then the compact field), so a dialog of ten fields fits 80x24."""
         with Vertical():
             yield Static(self.title_text, classes="dialog-title")
-            with VerticalScroll():
+            with VerticalScroll(), Grid(classes="form"):
                 for field in self.fields:
-                    if field.checkbox:
-                        yield Checkbox(field.label, value=field.value == "1", id=f"field-{field.key}")
-                        continue
                     yield Label(field.label)
-                    if field.choices:
+                    if field.checkbox:
+                        yield Checkbox("", value=field.value == "1", id=f"field-{field.key}", compact=True)
+                    elif field.choices:
                         yield Select(
                             field.choices,
                             value=field.value or field.choices[0][1],
                             allow_blank=False,
                             id=f"field-{field.key}",
+                            compact=True,
                         )
                     else:
-                        yield Input(field.value, placeholder=field.placeholder, id=f"field-{field.key}")
+                        yield Input(
+                            field.value, placeholder=field.placeholder, id=f"field-{field.key}", compact=True
+                        )
             with Horizontal(classes="buttons"):
                 yield Button(self._("Cancel"), id="cancel")
                 yield Button(self._(self.ok), id="ok", variant="primary")

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual.binding import ActiveBinding
+from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer
+from textual.widget import Widget
 from textual.worker import Worker
 
 from pos.errors import PosError
@@ -139,9 +141,77 @@ class Services:
         self.refuse(error.in_language(self.lang))
 
 
-def footer() -> Footer:
-    """The key bindings, compact so that a sale screen's keys fit 80 columns."""
-    return Footer(compact=True, show_command_palette=False)
+class KeyBar(Widget):
+    """The screen's keys, like Textual's Footer, but wrapped onto a second line when they do not fit: a key
+    is never cut off at 80 columns. Keys that are shown but do not apply right now are dimmed."""
+
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: auto;
+        color: $footer-foreground;
+        background: $footer-background;
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[Any]) -> None:
+        if self.is_attached and screen is self.screen:
+            # A new layout only when the keys take another number of lines; else a repaint is enough.
+            width = self.content_size.width or self.size.width
+            self.refresh(layout=bool(width) and len(self.lines(width)) != self.size.height)
+
+    def items(self) -> list[tuple[str, str, bool]]:
+        """(key, description, enabled) for each shown binding, one per action, in binding order."""
+        seen: dict[str, tuple[str, str, bool]] = {}
+        for _namespace, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.show and binding.action not in seen:
+                seen[binding.action] = (self.app.get_key_display(binding), binding.description, enabled)
+        return list(seen.values())
+
+    def lines(self, width: int) -> list[Text]:
+        key_style = self.app.get_css_variables().get("footer-key-foreground", "")
+        lines: list[Text] = []
+        line = Text()
+        for key, description, enabled in self.items():
+            item = Text(no_wrap=True, end="")
+            item.append(key, style=f"bold {key_style}" if enabled else "dim")
+            if description:
+                item.append(" " + description, style="" if enabled else "dim")
+            if line.cell_len and line.cell_len + 1 + item.cell_len > width:
+                lines.append(line)
+                line = Text()
+            if line.cell_len:
+                line.append(" ")
+            line.append_text(item)
+        if line.cell_len or not lines:
+            lines.append(line)
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(len(self.lines(width)), self.below(width))
+
+    def below(self, width: int) -> int:
+        """A dialog's keys cover the keys of the screen below it: as many lines as those take."""
+        stack = self.app.screen_stack
+        if not self.screen.is_modal or self.screen not in stack:
+            return 0
+        index = stack.index(self.screen)
+        bars: list[KeyBar] = list(stack[index - 1].query(KeyBar)) if index > 0 else []
+        return max((bar.get_content_height(Size(0, 0), Size(0, 0), width) for bar in bars), default=0)
+
+    def render(self) -> RenderableType:
+        return Text("\n").join(self.lines(self.content_size.width or self.size.width))
+
+
+def footer() -> KeyBar:
+    """The screen's keys; they wrap to a second line rather than being cut at 80 columns."""
+    return KeyBar()
 
 
 class PosScreen(Services, Screen[Any]):

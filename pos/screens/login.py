@@ -1,8 +1,12 @@
-"""Login with name and PIN (masked), then on to the shift: resume it, open one, or (admin) close another's."""
+"""Login with name and PIN (masked), then on to the shift: resume it, open one, or (admin) close another's.
+
+An admin first gets a choice: the till (the shift as above) or, without a cash shift, the admin screens, the
+orders and the door.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,7 +19,8 @@ from pos.screens.base import PosScreen, footer
 
 if TYPE_CHECKING:  # the services load in the background while the login screen is up (see PosApp)
     from pos.runtime import Runtime
-    from pos.services.till import Login
+    from pos.services.base import Actor
+    from pos.services.till import Login, LoginShift
 
 
 def log_in(rt: Runtime, name: str, pin: str) -> Login:
@@ -83,21 +88,104 @@ class LoginScreen(PosScreen):
         self.show_error(error)
 
     def _logged_in(self, login: Login) -> None:
-        from pos.screens.shift import ShiftCloseScreen, ShiftOpenScreen
-
-        operator, found = login.actor, login.shift
         self.busy = False
-        if found.state == "own" and found.shift is not None:
-            self.app.start_selling(operator, found.shift)
-        elif found.state == "none":
-            self.app.switch_screen(ShiftOpenScreen(operator))
-        elif operator.role == "admin" and found.shift is not None:
-            self.app.switch_screen(ShiftCloseScreen(operator, found.shift, owner=found.operator))
-        else:
+        if login.actor.role == "admin":
+            self.app.start_admin(login.actor)
+            return
+        if not to_the_till(self.app, login.actor, login.shift):
             self.query_one("#pin", Input).value = ""
             self.say(
                 self._(
                     "The shift of {name} is still open on this terminal; {name} or an admin must close it."
-                ).format(name=found.operator),
+                ).format(name=login.shift.operator),
                 error=True,
             )
+
+
+def to_the_till(app: Any, operator: Actor, found: LoginShift) -> bool:
+    """Resume the operator's shift, open one, or (admin) close another's; False when another's blocks it.
+
+    Resuming goes straight to the sale screen: the shift screens (and the printing they load) load later.
+    """
+    if found.state == "own" and found.shift is not None:
+        app.start_selling(operator, found.shift)
+    elif found.state == "none":
+        from pos.screens.shift import ShiftOpenScreen
+
+        app.switch_screen(ShiftOpenScreen(operator))
+    elif operator.role == "admin" and found.shift is not None:
+        from pos.screens.shift import ShiftCloseScreen
+
+        app.switch_screen(ShiftCloseScreen(operator, found.shift, owner=found.operator))
+    else:
+        return False
+    return True
+
+
+def find_shift(rt: Runtime, operator: Actor) -> LoginShift:
+    from pos.services.till import shift_for_login
+
+    return shift_for_login(rt, operator)
+
+
+class AdminStartScreen(PosScreen):
+    """An admin's choice after login: the till (with a cash shift) or the back office without one."""
+
+    SECTION = "start"  # the app's section keys (Ctrl+T admin, Ctrl+R orders, Ctrl+G door) open from here
+    BINDINGS = [
+        Binding("enter", "till", N_("Till"), key_display="⏎", priority=True),
+        Binding("escape", "app.show_login", N_("Logout"), key_display="Esc"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: LoginShift | None = None
+
+    def compose(self) -> ComposeResult:
+        _ = self._
+        yield Header()
+        with Center(), Vertical(id="admin-start", classes="box"):
+            yield Static(_("Welcome, {name}").format(name=self.actor.name), classes="box-title")
+            yield Static("", id="choices")
+            yield Static("", id="message")
+        yield footer()
+
+    def on_mount(self) -> None:
+        self.show_choices()
+        self.call_service(find_shift, self.rt, self.actor, done=self._found)
+
+    def _found(self, found: LoginShift) -> None:
+        self.found = found
+        self.show_choices()
+
+    def show_choices(self) -> None:
+        from rich.table import Table
+
+        _ = self._
+        found = self.found
+        if found is None:
+            till = _("Till")
+        elif found.state == "own" and found.shift is not None:
+            till = _("Till: resume your shift #{id}").format(id=found.shift.id)
+        elif found.state == "none":
+            till = _("Till: open a cash shift")
+        else:
+            till = _("Till: close the open shift of {name}").format(name=found.operator)
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column()
+        table.add_row("⏎", till)
+        table.add_row("^T", _("Admin: articles, promo codes, export, reports"))
+        table.add_row("^R", _("Orders"))
+        table.add_row("^G", _("Door"))
+        table.add_row("Esc", _("Log out"))
+        self.query_one("#choices", Static).update(table)
+
+    def action_till(self) -> None:
+        if self.found is None:
+            self.call_service(find_shift, self.rt, self.actor, done=self._till)
+        else:
+            self._till(self.found)
+
+    def _till(self, found: LoginShift) -> None:
+        to_the_till(self.app, self.actor, found)

@@ -1,4 +1,5 @@
-"""Orders: find one by order number, ticket code (scan it) or customer name or e-mail; cancel, reprint, resend.
+"""Orders: the latest ones first (newest on top), or find one by order number, ticket code (scan it) or customer
+name or e-mail; cancel, reprint, resend; reprint the last receipt of this terminal with one key.
 
 Cancelling asks first and then calls `cancel_order`, the same audited service as `pos order cancel`: tickets
 void, units and promo uses returned, in one transaction.
@@ -28,6 +29,7 @@ from pos.services.orders import (
     find_orders,
     print_return_slip,
     reprint,
+    reprint_last_receipt,
     resend,
     return_order,
     show_order,
@@ -77,6 +79,7 @@ class OrdersScreen(BackOfficeScreen):
         Binding("f3", "ticket", N_("Ticket"), key_display="F3"),
         Binding("f8", "reprint", N_("Reprint"), key_display="F8"),
         Binding("f9", "resend", N_("Resend"), key_display="F9"),
+        Binding("f6", "last_receipt", N_("Last receipt"), key_display="F6"),
         Binding("f4", "search", N_("Find"), key_display="F4"),
         Binding("escape", "back", N_("Back"), key_display="Esc"),
     ]
@@ -86,6 +89,7 @@ class OrdersScreen(BackOfficeScreen):
         self.query_text = query
         self.hits: list[OrderHit] = []
         self.order: dict[str, Any] | None = None
+        self.loading_order: int | None = None
 
     def compose(self) -> ComposeResult:
         _ = self._
@@ -110,8 +114,7 @@ class OrdersScreen(BackOfficeScreen):
         self.show_hits_header()
         self.show_order(None)
         self.query_one("#search", Input).focus()
-        if self.query_text:
-            self.search(self.query_text)
+        self.search(self.query_text)  # empty: the latest orders, newest first
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("cancel_order", "return_items"):
@@ -143,9 +146,9 @@ class OrdersScreen(BackOfficeScreen):
         self.search(event.value)
 
     def search(self, text: str) -> None:
+        """Orders matching `text`; an empty text lists the latest orders, newest first."""
         self.query_text = text.strip()
-        if self.query_text:
-            self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self.show_hits)
+        self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self.show_hits)
 
     def show_hits_header(self) -> DataTable[Any]:
         _ = self._
@@ -179,19 +182,35 @@ class OrdersScreen(BackOfficeScreen):
             )
         if not hits:
             self.show_order(None)
-            self.say(_("No order matches {query!r}.").format(query=self.query_text), error=True)
+            if self.query_text:
+                self.say(_("No order matches {query!r}.").format(query=self.query_text), error=True)
+            else:
+                self.say(_("No order has been sold yet."))
             return
-        if announce:
+        if announce and not self.query_text:
+            self.say(
+                self.lang.ngettext(
+                    "The latest order, newest first; type to find others.",
+                    "The latest {n} orders, newest first; type to find others.",
+                    len(hits),
+                ).format(n=len(hits))
+            )
+        elif announce:
             self.say(
                 self.lang.ngettext("{n} order found.", "{n} orders found.", len(hits)).format(n=len(hits))
             )
-        table.focus()
+        if self.query_text:
+            table.focus()
         self.load_order(hits[0].id)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "hits" and event.row_key.value is not None:
-            order_id = int(event.row_key.value)
-            if self.order is None or self.order["id"] != order_id:
+        # The row under the cursor now: a highlight message from before the list was refilled names a row
+        # that may be gone or hold another order.
+        row = event.data_table.cursor_row
+        if event.data_table.id == "hits" and 0 <= row < len(self.hits):
+            order_id = self.hits[row].id
+            shown = self.order["id"] if self.order is not None else None
+            if order_id not in (shown, self.loading_order):
                 self.load_order(order_id)
         self.refresh_bindings()
 
@@ -202,13 +221,17 @@ class OrdersScreen(BackOfficeScreen):
             self.action_ticket()
 
     def load_order(self, order_id: int) -> None:
+        self.loading_order = order_id  # asked for once, however many highlight messages name it
         self.call_service(
-            show_order, self.rt, self.actor, order_id, done=self.show_order, group="order", exclusive=True
+            show_order, self.rt, self.actor, order_id, done=self._order_loaded, group="order", exclusive=True
         )
 
+    def _order_loaded(self, order: dict[str, Any]) -> None:
+        self.loading_order = None
+        self.show_order(order)
+
     def reload(self) -> None:
-        if self.query_text:
-            self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self._refreshed)
+        self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self._refreshed)
 
     def _refreshed(self, hits: list[OrderHit]) -> None:
         order_id = self.order["id"] if self.order else None
@@ -373,3 +396,8 @@ class OrdersScreen(BackOfficeScreen):
         self.say(
             resend_result(self.lang, done), error=not done.queued or bool(done.sent and done.sent.failed)
         )
+
+    def action_last_receipt(self) -> None:
+        """The receipt of this terminal's latest order again, wherever the cursor is."""
+        self.say(self._("Printing ..."))
+        self.call_service(reprint_last_receipt, self.rt, self.actor, done=self._printed)

@@ -1,8 +1,13 @@
 """The sale screen: articles by shop group with quick keys, search, unlock codes, the cart, and scans.
 
 Prices and remaining availability are live (reloaded every few seconds and after each sale, in one query);
-sold-out articles stay visible and cannot be added. A scan is routed by what it is, wherever the focus is: a
-ticket code opens its order, a cart link opens its cart, an article barcode adds the article.
+sold-out articles stay visible and cannot be added. The screen offers the articles of the assortments
+`[terminal] assortments` names. A scan is routed by what it is, wherever the focus is: a ticket code opens its
+order, a cart link opens its cart, an article barcode (looked up in the database) adds the article; any other
+scan is said to be unknown and changes nothing.
+
+Only what the first paint needs is imported at the top: checkout, orders and promo codes load with the payment
+screen in the background once the articles are shown.
 """
 
 from __future__ import annotations
@@ -24,15 +29,16 @@ from pos.domain.till import TenderRequest
 from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.base import PosScreen, footer
-from pos.screens.widgets import ArticleGrid, Tile, fit
-from pos.services.articles import ArticleView, list_articles
-from pos.services.checkout import CartLine, Quote, SaleRequest, quote, read_cart_link, unlocked_articles
-from pos.services.orders import order_of_ticket
+from pos.screens.widgets import QUICK_KEYS, ArticleGrid, Tile, fit
+from pos.services.articles import ArticleView, article_by_code, list_articles
 
 if TYPE_CHECKING:
     from pos.domain.cart_link import CartLink
+    from pos.services.checkout import Quote, SaleRequest
+    from pos.services.promos import Unlocked
 
 REFRESH_SECONDS = 5.0
+PRELOAD_AFTER_PAINT_S = 0.3
 GROUP_KEYS = 8
 
 
@@ -61,6 +67,8 @@ class Cart:
         return sum(entry.quantity for entry in self.entries if entry.article_id == article_id)
 
     def request(self) -> SaleRequest:
+        from pos.services.checkout import CartLine, SaleRequest
+
         return SaleRequest(
             lines=[CartLine(e.article_id, e.quantity, e.valid_from, e.valid_until) for e in self.entries],
             unlock_codes=list(self.unlock_codes),
@@ -72,15 +80,19 @@ class Cart:
 
 
 def _preload_payment() -> None:
-    """Once the sale screen is up: load what paying and closing the shift need, so F12 opens at once."""
+    """Once the sale screen is up: load what paying, scans and closing the shift need, so F12 opens at once."""
+    import pos.screens.order
     import pos.screens.payment
-    import pos.screens.shift  # noqa: F401
+    import pos.screens.shift
+    import pos.services.checkout
+    import pos.services.orders
+    import pos.services.promos  # noqa: F401
 
 
 class CartTable(DataTable[str]):
     BINDINGS = [
-        Binding("plus", "more", N_("+1"), key_display="+"),
-        Binding("minus", "less", N_("-1"), key_display="-"),
+        Binding("plus", "more", N_("More"), key_display="+"),
+        Binding("minus", "less", N_("Fewer"), key_display="-"),
         Binding("delete", "remove", N_("Remove"), key_display="Del"),
         Binding("backspace", "remove", show=False),
     ]
@@ -94,16 +106,32 @@ class CartTable(DataTable[str]):
     def action_remove(self) -> None:
         self.screen.remove_line(self.cursor_row)  # type: ignore[attr-defined]
 
+    def on_key(self, event: events.Key) -> None:
+        """A letter typed in the cart starts a search too, as on the tiles."""
+        if event.character and event.character.isalpha():
+            event.stop()
+            event.prevent_default()
+            self.screen.type_ahead(event.character)  # type: ignore[attr-defined]
+
 
 class SaleScreen(PosScreen):
     ONE_LINE_MESSAGES = True
     BINDINGS = [
         # F1-F8: the group bar above the articles shows each group's key, so the footer need not.
         *[Binding(f"f{n}", f"group({n - 1})", show=False) for n in range(1, GROUP_KEYS + 1)],
+        # The tiles' digits work wherever the focus is but in a text field (the cart too).
+        *[
+            Binding(key, f"quick({index})", N_("Add"), key_display="1-0", show=index == 0)
+            for index, key in enumerate(QUICK_KEYS)
+        ],
         Binding("f9", "search", N_("Search"), key_display="F9"),
         Binding("f10", "unlock", N_("Unlock"), key_display="F10"),
         Binding("f12", "pay", N_("Pay"), key_display="F12"),
         Binding("ctrl+l", "clear_cart", N_("Clear"), key_display="^L"),
+        Binding("tab", "to_cart", N_("Cart"), key_display="Tab"),
+        Binding("tab", "to_grid", N_("Articles"), key_display="Tab"),
+        Binding("shift+tab", "to_cart", show=False),
+        Binding("shift+tab", "to_grid", show=False),
         Binding("escape", "to_grid", show=False),
         # Not priority bindings (and keys no Input uses), so they wait for the keys typed before them.
         Binding("ctrl+b", "close_shift", N_("Z report"), key_display="^B"),
@@ -115,7 +143,6 @@ class SaleScreen(PosScreen):
     def __init__(self) -> None:
         super().__init__()
         self.articles: dict[int, ArticleView] = {}
-        self.by_ean: dict[str, int] = {}
         self.groups: list[str] = []
         self.group_index = 0
         self.unlocked: frozenset[int] = frozenset()
@@ -131,7 +158,7 @@ class SaleScreen(PosScreen):
         yield Static("", id="groups")
         with Horizontal(id="sale"):
             with Vertical(id="left"):
-                yield ArticleGrid(self.add, id="grid")
+                yield ArticleGrid(self.add, typed=self.type_ahead, id="grid")
                 with Horizontal(id="fields"):
                     yield Input(id="search", placeholder=_("Search (F9)"), compact=True)
                     yield Input(id="unlock", placeholder=_("Unlock code (F10)"), compact=True)
@@ -150,45 +177,74 @@ class SaleScreen(PosScreen):
         self.query_one("#grid", ArticleGrid).focus()
         prefetched, self.app.prefetched_articles = self.app.prefetched_articles, None
         if prefetched is not None:
-            self._loaded(prefetched)  # painted at once; the reload below brings availability up to date
-        self.reload_articles()
+            self._loaded(prefetched)  # painted at once; the reload after it brings availability up to date
+            self.call_after_refresh(self.reload_articles)
+        else:
+            self.reload_articles()
         self.set_interval(REFRESH_SECONDS, self.reload_articles, name="availability")
         self.show_cart()
 
     def on_resize(self, event: events.Resize) -> None:
         self.show_cart()
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.refresh_bindings()  # Tab says where it goes; the digits hide while a text field has the focus
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Pay and Clear only with a cart, Close and Logout only without one: the footer shows what applies."""
+        """Pay and Clear only with a cart; the footer shows what applies where the focus is."""
         if action in ("pay", "clear_cart"):
             return bool(self.cart.entries)
-        if action in ("close_shift", "logout", "x_report", "cash"):
-            return not self.cart.entries
+        if action == "quick":
+            return not isinstance(self.focused, Input)
+        if action == "to_cart":  # Tab: to the cart, and from the cart back to the articles (to_grid)
+            return not isinstance(self.focused, CartTable)
         return True
+
+    def quit_question(self) -> str | None:
+        """Asked before the app quits (Ctrl+Q): a cart, with a payment open or not, is not dropped silently."""
+        if not self.cart.entries:
+            return None
+        units = sum(entry.quantity for entry in self.cart.entries)
+        return self.lang.ngettext(
+            "A sale is open: the cart holds {n} article. Quit and drop it?",
+            "A sale is open: the cart holds {n} articles. Quit and drop it?",
+            units,
+        ).format(n=units)
 
     # --- articles ---------------------------------------------------------------------------------------
 
     def reload_articles(self) -> None:
         self.call_service(
-            list_articles, self.rt, self.actor, done=self._loaded, group="articles", exclusive=True
+            list_articles,
+            self.rt,
+            self.actor,
+            this_terminal=True,
+            done=self._loaded,
+            group="articles",
+            exclusive=True,
         )
 
     def _loaded(self, articles: list[ArticleView]) -> None:
         first = not self.loaded
         self.articles = {article.id: article for article in articles}
-        self.by_ean = {article.ean: article.id for article in articles if article.ean}
+        # Every group of this terminal's articles, hidden ones too: an unlock code never moves an F-key.
+        self.groups = list(dict.fromkeys(article.shop_group for article in articles))
         self.loaded = True
         self.show_articles()
         if first:
             self.say("")
-            self.run_worker(_preload_payment, thread=True, exit_on_error=False, group="preload")
+            # After the first paint (the tiles come first): what paying and scanning need, in the background.
+            self.call_after_refresh(
+                self.set_timer,
+                PRELOAD_AFTER_PAINT_S,
+                lambda: self.run_worker(_preload_payment, thread=True, exit_on_error=False, group="preload"),
+            )
 
     def is_offered(self, article: ArticleView) -> bool:
         return is_offered(article.hidden, article.id, self.unlocked)
 
     def show_articles(self) -> None:
         visible = [a for a in self.articles.values() if self.is_offered(a)]
-        self.groups = list(dict.fromkeys(a.shop_group for a in visible))
         self.group_index = min(self.group_index, max(len(self.groups) - 1, 0))
         search = self.query_one("#search", Input).value.strip().casefold()
         if search:
@@ -227,31 +283,60 @@ class SaleScreen(PosScreen):
 
     def action_group(self, index: int) -> None:
         if index >= len(self.groups):
-            self.app.bell()
+            self.refuse(self._("F{n} has no shop group.").format(n=index + 1))
             return
+        self.say("")
         self.group_index = index
         self.query_one("#search", Input).value = ""
         self.show_articles()
         self.query_one("#grid", ArticleGrid).focus()
 
+    def action_quick(self, index: int) -> None:
+        """A tile's digit, from the cart as from the tiles."""
+        grid = self.query_one("#grid", ArticleGrid)
+        if index < len(grid.tiles):
+            grid.cursor = index
+            self.add(grid.tiles[index].article_id)
+        else:
+            self.refuse(self._("No article has the key {key} here.").format(key=QUICK_KEYS[index]))
+
     # --- search and unlock fields -----------------------------------------------------------------------
 
     def action_search(self) -> None:
+        self.say("")
         self.query_one("#search", Input).focus()
 
     def action_unlock(self) -> None:
+        self.say("")
         self.query_one("#unlock", Input).focus()
 
     def action_to_grid(self) -> None:
         self.query_one("#search", Input).value = ""
         self.query_one("#unlock", Input).value = ""
         self.query_one("#grid", ArticleGrid).focus()
+        self.refresh_bindings()
 
-    def on_article_grid_typed_ahead(self, message: ArticleGrid.TypedAhead) -> None:
+    def action_to_cart(self) -> None:
+        cart = self.query_one("#cart", CartTable)
+        if not self.cart.entries:
+            self.say(self._("The cart is empty."))
+            return
+        self.say("")
+        cart.focus()
+        self.refresh_bindings()
+
+    def type_ahead(self, character: str) -> None:
+        """A letter typed on the tiles starts a search with it; the letters after it (already on their way to
+        the tiles when a fast hand or the keyboard buffer sends several) continue it."""
         search = self.query_one("#search", Input)
-        search.value = message.character
+        if self.focused is search:
+            search.insert_text_at_cursor(character)
+            return
+        self.say("")
+        search.value = character
         search.cursor_position = len(search.value)
-        search.focus()
+        self.set_focus(search)
+        self.refresh_bindings()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search":
@@ -260,11 +345,18 @@ class SaleScreen(PosScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input.id == "search":
-            grid = self.query_one("#grid", ArticleGrid)
-            if grid.current is not None:
-                self.add(grid.current.article_id)
+            self.add_found(event.value)
         elif event.input.id == "unlock" and event.value.strip():
             self.enter_unlock_code(event.value.strip())
+
+    def add_found(self, text: str) -> None:
+        """Enter in the search field: the article under the cursor, or one sentence why none."""
+        self.show_articles()
+        grid = self.query_one("#grid", ArticleGrid)
+        if grid.current is not None:
+            self.add(grid.current.article_id)
+        elif text.strip():
+            self.refuse(self._("No article matches {text!r}.").format(text=text.strip()))
 
     def on_key(self, event: events.Key) -> None:
         if event.key == "down" and self.focused is self.query_one("#search", Input):
@@ -272,32 +364,45 @@ class SaleScreen(PosScreen):
             self.query_one("#grid", ArticleGrid).focus()
 
     def enter_unlock_code(self, code: str) -> None:
+        from pos.services.promos import unlock
+
         codes = list(dict.fromkeys([*self.cart.unlock_codes, code.upper()]))
+        self.say("")
         self.call_service(
-            unlocked_articles,
+            unlock,
             self.rt,
             self.actor,
             codes,
             self.cart.link_promo,
             done=lambda unlocked: self._unlocked(codes, unlocked),
+            failed=self._unlock_refused,
         )
 
-    def _unlocked(self, codes: list[str], unlocked: frozenset[int]) -> None:
-        new = unlocked - self.unlocked
-        self.cart.unlock_codes = codes
-        self.unlocked = unlocked
+    def _unlock_refused(self, error: PosError) -> None:
         self.query_one("#unlock", Input).value = ""
-        names = ", ".join(self.articles[i].name for i in sorted(new) if i in self.articles)
-        if names:
+        self.show_error(error)
+
+    def _unlocked(self, codes: list[str], unlocked: Unlocked) -> None:
+        from pos.wording import promo_words
+
+        new = unlocked.articles - self.unlocked
+        self.cart.unlock_codes = codes
+        self.unlocked = unlocked.articles
+        self.query_one("#unlock", Input).value = ""
+        does = promo_words(self.lang, unlocked.promo)
+        if new & self.articles.keys():
             self.query_one("#search", Input).value = ""
-            self.show_articles()
-            first = self.articles[min(new)]
+            first = self.articles[min(new & self.articles.keys())]
             if first.shop_group in self.groups:
                 self.group_index = self.groups.index(first.shop_group)
-                self.show_articles()
-            self.say(self._("Unlocked: {names}").format(names=names), ok=True)
+            self.show_articles()
+            self.say(self._("Code {code}: {does}.").format(code=codes[-1], does=does), ok=True)
         else:
-            self.say(self._("Code {code} is accepted; it unlocks nothing new.").format(code=codes[-1]))
+            self.say(
+                self._("Code {code} ({does}) is accepted; it unlocks nothing new here.").format(
+                    code=codes[-1], does=does
+                )
+            )
         self.query_one("#grid", ArticleGrid).focus()
         self.show_cart()
 
@@ -328,8 +433,8 @@ class SaleScreen(PosScreen):
         if not 0 <= row < len(self.cart.entries):
             return
         entry = self.cart.entries[row]
+        article = self.articles[entry.article_id]
         if delta > 0:
-            article = self.articles[entry.article_id]
             try:
                 wanted = self.cart.units(entry.article_id) + delta
                 check_available(article.name, article.stock_limit, article.sold, wanted)
@@ -339,11 +444,16 @@ class SaleScreen(PosScreen):
         entry.quantity += delta
         if entry.quantity <= 0:
             del self.cart.entries[row]
+            self.say(self._("Removed: {name}").format(name=article.name))
+        else:
+            self.say(self._("{name}: {n} in the cart").format(name=article.name, n=entry.quantity))
         self.cart_changed()
 
     def remove_line(self, row: int) -> None:
         if 0 <= row < len(self.cart.entries):
-            del self.cart.entries[row]
+            entry = self.cart.entries.pop(row)
+            article = self.articles.get(entry.article_id)
+            self.say(self._("Removed: {name}").format(name=article.name if article else entry.article_id))
             self.cart_changed()
 
     def action_clear_cart(self) -> None:
@@ -354,10 +464,14 @@ class SaleScreen(PosScreen):
         self.cart_changed()
 
     def cart_changed(self) -> None:
+        from pos.services.checkout import quote
+
         self.quote = None
         self.refresh_bindings()
         self.show_cart()
         self.show_articles()
+        if not self.cart.entries and isinstance(self.focused, CartTable):
+            self.query_one("#grid", ArticleGrid).focus()
         if self.cart.entries:
             self.call_service(
                 quote,
@@ -416,8 +530,11 @@ class SaleScreen(PosScreen):
     # --- scans --------------------------------------------------------------------------------------------
 
     def route_scan(self, scanned: str) -> bool:
-        """A scanner burst, wherever the focus is: ticket code, cart link or article barcode."""
+        """A scanner burst, wherever the focus is: ticket code, cart link or article barcode. It is never
+        typed as keys: a code that is none of these, scanned on the tiles or the cart, is said to be unknown."""
         if looks_like_ticket_code(scanned):
+            from pos.services.orders import order_of_ticket
+
             self.say(self._("Looking up ticket {code} ...").format(code=scanned))
             self.call_service(order_of_ticket, self.rt, self.actor, scanned, done=self._show_order)
             return True
@@ -425,10 +542,35 @@ class SaleScreen(PosScreen):
         if scanned.startswith((base, "pos://cart")):
             self.open_cart_link(scanned)
             return True
-        if scanned in self.by_ean:
-            self.add(self.by_ean[scanned])
-            return True
-        return False
+        field = self.focused if isinstance(self.focused, Input) else None
+        self.call_service(
+            article_by_code,
+            self.rt,
+            self.actor,
+            scanned,
+            done=lambda article: self._scanned(scanned, article, field),
+        )
+        return True
+
+    def _scanned(self, code: str, article: ArticleView | None, field: Input | None) -> None:
+        if article is not None:
+            known = article.id in self.articles
+            self.articles[article.id] = article
+            if not known:  # added since the last reload: its group and tile come with the next one
+                self.reload_articles()
+            self.add(article.id)
+        elif field is not None and field.id == "search":
+            field.value = code  # a search typed as fast as a scanner (or a scanned word): search it
+            self.add_found(code)
+        elif field is not None and field.id == "unlock":
+            field.value = code
+            self.enter_unlock_code(code)
+        else:
+            self.refuse(
+                self._(
+                    "Unknown code {code}: no ticket, cart link or article has it. Nothing was added."
+                ).format(code=code)
+            )
 
     def _show_order(self, order: dict[str, object]) -> None:
         from pos.screens.order import OrderScreen
@@ -437,6 +579,8 @@ class SaleScreen(PosScreen):
         self.app.push_screen(OrderScreen(order), callback=lambda _changed: self.reload_articles())
 
     def open_cart_link(self, url: str) -> None:
+        from pos.services.checkout import read_cart_link
+
         self.call_service(
             read_cart_link, self.rt, self.actor, url, done=lambda link: self._link_opened(url, link)
         )
@@ -479,12 +623,19 @@ class SaleScreen(PosScreen):
             self.reload_articles()
         self.query_one("#grid", ArticleGrid).focus()
 
+    def cart_in_the_way(self) -> bool:
+        """Leaving the sale screen (Z report, logout, another section) with a cart is refused, with the reason."""
+        if self.cart.entries:
+            self.refuse(self._("Finish the sale (F12) or clear the cart (Ctrl+L) first."))
+            return True
+        return False
+
     def action_close_shift(self) -> None:
         from pos.screens.shift import ShiftCloseScreen
 
-        if self.cart.entries:
-            self.refuse(self._("Finish or clear the cart first."))
-        elif self.app.operator is not None and self.app.shift is not None:
+        if self.cart_in_the_way():
+            return
+        if self.app.operator is not None and self.app.shift is not None:
             self.app.switch_screen(ShiftCloseScreen(self.app.operator, self.app.shift))
 
     def action_x_report(self) -> None:
@@ -500,7 +651,5 @@ class SaleScreen(PosScreen):
             self.app.push_screen(CashScreen(self.app.shift.id))
 
     def action_logout(self) -> None:
-        if self.cart.entries:
-            self.refuse(self._("Finish or clear the cart first."))
-        else:
+        if not self.cart_in_the_way():
             self.app.show_login()

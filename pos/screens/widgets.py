@@ -33,11 +33,11 @@ class Tile:
 
 
 class ArticleGrid(Widget, can_focus=True):
-    """Articles as tiles in as many columns as fit; arrows move, Enter or the tile's digit adds it."""
+    """Articles as tiles in as many columns as fit; arrows move, Enter adds the tile under the cursor (the
+    screen binds the tiles' digits, so they work from the cart too); a letter starts a search."""
 
     BINDINGS = [
-        Binding("enter", "choose", N_("Add"), key_display="1-0"),
-        *[Binding(key, f"quick({index})", show=False) for index, key in enumerate(QUICK_KEYS)],
+        Binding("enter", "choose", N_("Add"), key_display="⏎", show=False),
         Binding("up", "move(0, -1)", show=False),
         Binding("down", "move(0, 1)", show=False),
         Binding("left", "move(-1, 0)", show=False),
@@ -72,11 +72,19 @@ class ArticleGrid(Widget, can_focus=True):
             super().__init__()
             self.character = character
 
-    def __init__(self, choose: Callable[[int], object], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        choose: Callable[[int], object],
+        *,
+        typed: Callable[[str], object] | None = None,
+        id: str | None = None,
+    ) -> None:
         """`choose(article_id)` runs at once in the key's binding, so a key pressed right after it (F12 to
-        pay) sees the article in the cart."""
+        pay) sees the article in the cart. `typed(letter)` runs at once too, so letters queued behind the
+        first one reach the search in the order they were typed (without it, a TypedAhead message is sent)."""
         super().__init__(id=id)
         self.choose = choose
+        self.typed = typed
         self._first_row = 0
 
     def show(self, tiles: list[Tile]) -> None:
@@ -126,7 +134,10 @@ class ArticleGrid(Widget, can_focus=True):
         if event.character and event.character.isalpha():
             event.stop()
             event.prevent_default()
-            self.post_message(self.TypedAhead(event.character))
+            if self.typed is not None:
+                self.typed(event.character)
+            else:
+                self.post_message(self.TypedAhead(event.character))
 
     def on_click(self, event: events.Click) -> None:
         columns = self._columns()

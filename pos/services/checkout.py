@@ -52,6 +52,7 @@ from pos.domain.till import Settlement, TenderRequest, VatAmount, settle_tenders
 from pos.domain.values import ascii_whole
 from pos.errors import NotFound, PosError, Refused
 from pos.runtime import Runtime
+from pos.services.articles import check_sold_here
 from pos.services.base import Actor, require
 from pos.services.delivery import (
     PrintOutcome,
@@ -238,6 +239,7 @@ def _price(session: Session, rt: Runtime, request: SaleRequest) -> _Priced:
     for line in request.lines:
         article = _resolve(session, line.article, by_id)
         _check_line(line, article)
+        check_sold_here(rt, article.name, article.assortment)  # [terminal] assortments
         articles[_id(article)] = article
         items.append(
             CartItem(

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import func, select
 
+from pos.db.articles import ensure_shop_group
 from pos.db.engine import transaction
 from pos.db.models import Article
 from pos.db.operators import add_demo_operators
@@ -94,6 +95,7 @@ def load_demo(rt: Runtime, actor: Actor, *, if_empty: bool = False) -> list[str]
         names = set(session.exec(select(Article.name)))
         created = []
         for position, spec in enumerate(demo_articles(rt)):
+            ensure_shop_group(session, spec["shop_group"])  # F1 the events, then cards, drinks, merchandise
             if spec["name"] in names:
                 continue
             session.add(Article(position=position, **spec))

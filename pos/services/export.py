@@ -43,6 +43,10 @@ def export_attendance(
     return attendance.export_attendance(rt, out, progress=progress, **options.__dict__)
 
 
+class ExportExists(Refused):
+    """The file to export to exists and the caller asked not to overwrite it (the screen asks first)."""
+
+
 def export_attendance_file(
     rt: Runtime,
     actor: Actor,
@@ -50,13 +54,29 @@ def export_attendance_file(
     options: AttendanceOptions,
     *,
     progress: Progress | None = None,
+    overwrite: bool = True,
+    make_directory: bool = False,
 ) -> int:
-    """The list written complete or not at all (temporary file, fsync, rename), mode 600: names and e-mails."""
+    """The list written complete or not at all (temporary file, fsync, rename), mode 600: names and e-mails.
+
+    `overwrite=False` refuses (ExportExists) when the file exists, also when it appears while the list is
+    written; `make_directory` creates a missing directory (mode 700), e.g. the data directory.
+    """
     require(actor, Role.ADMIN, "export attendance lists")
     from pos.files import output_directory
 
     target = Path(path).expanduser()
+    directory = target.parent if str(target.parent) else Path(".")
+    if make_directory and not directory.exists():
+        try:
+            directory.mkdir(mode=0o700, parents=True)
+        except OSError as exc:
+            raise Refused(
+                "Cannot write to {path}: {error}.", path=str(directory), error=exc.strerror
+            ) from None
     directory = output_directory(target)  # a device, FIFO or directory there is refused, never replaced
+    if not overwrite and target.exists():
+        raise ExportExists("{path} exists already.", path=str(target))
     try:
         descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
     except OSError as exc:
@@ -66,7 +86,19 @@ def export_attendance_file(
             written = attendance.export_attendance(rt, handle, progress=progress, **options.__dict__)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            try:
+                os.link(temporary, target)  # fails if the file appeared meanwhile: never overwritten
+            except FileExistsError:
+                raise ExportExists("{path} exists already.", path=str(target)) from None
+            except OSError:  # no hard links here (a FAT stick): check, then rename
+                if target.exists():
+                    raise ExportExists("{path} exists already.", path=str(target)) from None
+                os.replace(temporary, target)
+            else:
+                Path(temporary).unlink()
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

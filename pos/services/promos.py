@@ -20,6 +20,7 @@ from pos.domain.roles import Role
 from pos.errors import Refused
 from pos.runtime import Runtime
 from pos.services.base import Actor, require
+from pos.wording import PromoWording
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,38 @@ def list_promos(rt: Runtime, actor: Actor) -> list[dict[str, Any]]:
     with transaction(rt.engine) as session:
         promos = session.exec(select(PromoCode).order_by(col(PromoCode.code))).all()
         return promos_json(session, promos, rt.config.venue.zone)
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """What an unlock code entered on the sale screen opened, and the code as `pos promo list --json` shows it."""
+
+    articles: frozenset[int]
+    promo: dict[str, Any]
+
+
+def unlock(rt: Runtime, actor: Actor, codes: Sequence[str], link_promo: str | None = None) -> Unlocked:
+    """Check the unlock codes of a cart (the last one just entered) and say what the new one does.
+
+    A code that only reduces prices is refused with what it reduces, so the cashier knows to enter it at
+    payment.
+    """
+    from pos.services.checkout import unlocked_articles
+
+    require(actor, Role.CASHIER, "sell")
+    code = normalise_code(codes[-1])
+    with transaction(rt.engine) as session:
+        promo = session.exec(select(PromoCode).where(PromoCode.code == code)).first()
+        if promo is None:
+            raise Refused("Promo code {code} does not exist.", code=code)
+        described = promos_json(session, [promo], rt.config.venue.zone)[0]
+    if not described["unlocks"]:
+        raise Refused(
+            "Code {code} ({does}) reduces prices; enter it at payment.",
+            code=code,
+            does=PromoWording(described),
+        )
+    return Unlocked(unlocked_articles(rt, actor, list(codes), link_promo), described)
 
 
 def _spec(session: Session, definition: PromoDefinition) -> CodeSpec:

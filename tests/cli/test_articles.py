@@ -85,3 +85,31 @@ def test_errors_are_one_sentence(pos) -> None:
         assert result.returncode != 0, args
         assert needle in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_default_groups_in_the_venue_language_and_stable_group_positions(pos, config_file) -> None:
+    """Issue 16 problem 7: no English "Events"/"General" in a German venue, and a new group never moves a key."""
+    config_file.write_text(
+        config_file.read_text(encoding="utf-8").replace('language = "en"', 'language = "de"'),
+        encoding="utf-8",
+    )
+    drink = pos.json("article", "add", "Wasser", "--price", "2.50", "--shop-group", "Getränke")
+    ticket = pos.json("article", "add", "Lesung 12.01.2027", "--price", "15", "--ticket")
+    voucher = pos.json("article", "add", "Gutschein", "--price", "10")
+    assert (ticket["group"], ticket["shop_group"]) == ("Allgemein", "Veranstaltungen")
+    assert (voucher["group"], voucher["shop_group"]) == ("Allgemein", "Allgemein")
+    assert drink["shop_group"] == "Getränke"
+    pos("article", "add", "Aperol", "--price", "7.50", "--shop-group", "Bar", check=True)
+    groups = pos.json("article", "groups")
+    assert [g["name"] for g in groups] == ["Getränke", "Veranstaltungen", "Allgemein", "Bar"]  # as created
+    moved = pos.json("article", "group-position", "Bar", "1")
+    assert [(g["name"], g["position"]) for g in moved] == [
+        ("Bar", 1),
+        ("Getränke", 2),
+        ("Veranstaltungen", 3),
+        ("Allgemein", 4),
+    ]
+    listed = [a["name"] for a in pos.json("article", "list")]
+    assert listed == ["Aperol", "Wasser", "Lesung 12.01.2027", "Gutschein"]  # sale-screen order
+    missing = pos("article", "group-position", "Kiosk", "2")
+    assert missing.returncode == 2 and "Shop group 'Kiosk' does not exist." in missing.stderr

@@ -53,7 +53,9 @@ def test_add_and_list(pos_sqlite) -> None:
     text = pos("promo", "list", check=True).stdout
     assert "VIP2027" in text and "unlocks Konzert VIP" in text
     plain = pos("promo", "add", "SAVE5", "--amount", "5", check=True).stdout
-    assert plain.strip() == "Added promo code SAVE5 (takes 5.00 off, 1 use(s))."
+    assert plain.strip() == "Added promo code SAVE5 (€5.00 off each ticket, 1 use(s))."
+    plain = pos("promo", "add", "PCT10", "--percent", "10", check=True).stdout
+    assert plain.strip() == "Added promo code PCT10 (10 % off tickets, 1 use(s))."  # drinks are never reduced
 
 
 def test_add_refusals_are_one_sentence(pos_sqlite) -> None:

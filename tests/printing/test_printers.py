@@ -59,3 +59,16 @@ def test_network_link_reconnects_after_a_fault() -> None:
     link.close()
     fake.close()
     assert fake.data == b"secondthird" and len(fake.connections) == 1
+
+
+def test_file_printer_appends_jobs_and_creates_its_file_private(tmp_path: Path) -> None:
+    """Issue 16 problem 11: one job after the other, as on paper; the file holds customer names (mode 600)."""
+    import stat
+
+    path = tmp_path / "printer.bin"
+    for job in (b"order 1\n", b"order 2\n"):
+        link = PrinterLink(Printer(kind="file", path=str(path)))
+        link.send(job)
+        link.close()
+    assert path.read_bytes() == b"order 1\norder 2\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -22,10 +22,20 @@ async def keys(pilot: Pilot, *keys: str) -> None:
 
 
 async def log_in(
-    pilot: Pilot, name: str = "kasse", pin: str = "0000", cash_float: str | None = "100"
+    pilot: Pilot,
+    name: str = "kasse",
+    pin: str = "0000",
+    cash_float: str | None = "100",
+    *,
+    till: bool = True,
 ) -> None:
+    """Log in; an admin goes on to the till from the admin start screen unless `till` is False."""
     await settle(pilot)
     await keys(pilot, *name, "enter", *pin, "enter")
+    if type(pilot.app.screen).__name__ == "AdminStartScreen":
+        if not till:
+            return
+        await keys(pilot, "enter")
     if cash_float is not None:
         assert type(pilot.app.screen).__name__ == "ShiftOpenScreen"
         await keys(pilot, *cash_float, "enter")

@@ -167,4 +167,4 @@ async def test_a_fast_burst_that_is_no_code_reaches_the_focused_field(shop) -> N
         await pilot.press(*"vip2027", "enter")  # as fast as a scanner, but no ticket, link or EAN
         await settle(pilot)
         assert "Konzert VIP" in [a.name for a in app.screen.articles.values() if app.screen.is_offered(a)]
-        assert message(pilot).startswith("Unlocked: Konzert VIP")
+        assert message(pilot) == "Code VIP2027: unlocks Konzert VIP."

@@ -35,3 +35,19 @@ def test_export_to_file_is_complete_private_or_absent(sqlite_rt, tmp_path) -> No
     with pytest.raises(Refused):
         export_attendance_file(sqlite_rt, ADMIN, tmp_path / "bad.csv", AttendanceOptions(fmt="pdf"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["list.json", "pos.db", "pos.db-shm", "pos.db-wal"]
+
+
+def test_export_never_overwrites_unless_asked(sqlite_rt, tmp_path) -> None:
+    """Issue 16 problem 11: the admin screen asks before an existing list is replaced."""
+    from pos.services.export import ExportExists
+
+    target = tmp_path / "data" / "list.csv"
+    assert export_attendance_file(sqlite_rt, ADMIN, target, AttendanceOptions(), make_directory=True) == 0
+    assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
+    target.write_text("keep", encoding="utf-8")
+    with pytest.raises(ExportExists, match="exists already"):
+        export_attendance_file(sqlite_rt, ADMIN, target, AttendanceOptions(), overwrite=False)
+    assert target.read_text(encoding="utf-8") == "keep"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["list.csv"]  # no temporary file left
+    export_attendance_file(sqlite_rt, ADMIN, target, AttendanceOptions(), overwrite=True)
+    assert target.read_text(encoding="utf-8") != "keep"

@@ -324,5 +324,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Config file {file} is not valid TOML: {exc}.") from None
+        raise ConfigError(
+            "Config file {file} is not valid TOML: {error}.", file=str(file), error=str(exc)
+        ) from None
     return parse_config(data)

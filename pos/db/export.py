@@ -491,9 +491,13 @@ def export_attendance(
 ) -> int:
     """Write the attendance list to `out` (a text stream); returns the number of participants written."""
     if fmt not in FORMATS:
-        raise Refused(f"Export format {fmt!r} is not one of {', '.join(FORMATS)}.")
+        raise Refused("Export format '{fmt}' is not one of {choices}.", fmt=fmt, choices=", ".join(FORMATS))
     if precision not in PRECISIONS:
-        raise Refused(f"Precision {precision!r} is not one of {', '.join(PRECISIONS)}.")
+        raise Refused(
+            "Precision '{precision}' is not one of {choices}.",
+            precision=precision,
+            choices=", ".join(PRECISIONS),
+        )
     if excel and fmt != "csv":
         raise Refused("--excel only applies to the CSV format.")
     venue = rt.config.venue

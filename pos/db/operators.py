@@ -38,7 +38,7 @@ _DUMMY_HASH = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${'00' * SALT_BYTES}${'00
 def check_pin_format(pin: str) -> str:
     """A PIN is 4 to 12 ASCII digits (a cashier types it on the number pad)."""
     if not (PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS) or not pin.isascii() or not pin.isdigit():
-        raise Refused(f"A PIN is {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits.")
+        raise Refused("A PIN is {low} to {high} digits.", low=PIN_MIN_DIGITS, high=PIN_MAX_DIGITS)
     return pin
 
 
@@ -70,7 +70,7 @@ def add_operator(rt: Runtime, by: str, name: str, role: str, pin: str) -> Operat
     if not name:
         raise Refused("An operator needs a name.")
     if role not in ROLES:
-        raise Refused(f"The role must be {' or '.join(ROLES)}, not {role!r}.")
+        raise Refused("The role must be {roles}, not '{role}'.", roles=" or ".join(ROLES), role=role)
     operator = Operator(name=name, role=role, pin_hash=hash_pin(check_pin_format(pin)))
     try:
         with transaction(rt.engine) as session:
@@ -85,7 +85,7 @@ def add_operator(rt: Runtime, by: str, name: str, role: str, pin: str) -> Operat
                 by=by,
             )
     except IntegrityError:
-        raise Refused(f"An operator named {name!r} already exists.") from None
+        raise Refused("An operator named '{name}' already exists.", name=name) from None
     return operator
 
 
@@ -94,7 +94,7 @@ def change_pin(rt: Runtime, by: str, name: str, pin: str) -> Operator:
     with transaction(rt.engine) as session:
         operator = session.exec(select(Operator).where(Operator.name == name.strip())).first()
         if operator is None:
-            raise NotFound(f"Operator {name!r} does not exist.")
+            raise NotFound("Operator '{name}' does not exist.", name=name)
         operator.pin_hash = new_hash
         session.add(operator)
         audit.record(session, rt, "operator.set_pin", f"operator #{operator.id}", by=by)

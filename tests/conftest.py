@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -81,20 +82,55 @@ def _upgrade(url: str) -> None:
     upgrade(url)
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'pos.db'}"
-    _upgrade(url)
-    return url
+# Every test gets its own database, migrated to head. Running the migrations takes about 0.4 s on SQLite and more on
+# PostgreSQL, so each test process migrates one template once and every test starts from a copy of it: a file copy
+# on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL. What the copy holds is exactly what `upgrade` wrote.
+_templates: dict[str, str] = {}
 
 
-def fresh_pg_database() -> Iterator[str]:
-    """A new empty database on the test server, dropped afterwards."""
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if "sqlite" not in _templates:
+        path = tmp_path_factory.mktemp("template") / "pos.db"
+        _upgrade(f"sqlite:///{path}")
+        _templates["sqlite"] = str(path)
+    return Path(_templates["sqlite"])
+
+
+def migrated_sqlite_url(
+    tmp_path_factory: pytest.TempPathFactory, directory: Path, name: str = "pos.db"
+) -> str:
+    """A new SQLite file at head in `directory` (mode 600, as `pos db upgrade` leaves it)."""
+    target = directory / name
+    shutil.copyfile(_sqlite_template(tmp_path_factory), target)
+    os.chmod(target, 0o600)
+    return f"sqlite:///{target}"
+
+
+def _pg_template() -> str:
+    if "postgres" not in _templates:
+        assert PG_URL
+        name = f"pos_template_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        _upgrade(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+        _templates["postgres"] = name
+    return _templates["postgres"]
+
+
+def fresh_pg_database(*, migrated: bool = False) -> Iterator[str]:
+    """A new database on the test server (empty, or at head from the template), dropped afterwards."""
     assert PG_URL
+    template = _pg_template() if migrated else None
     name = f"pos_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if template:
+            # A template must have no other session; the migration's own connections are gone by now.
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        else:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     try:
         yield url
@@ -104,28 +140,40 @@ def fresh_pg_database() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_template() -> Iterator[None]:
+    yield
+    name = _templates.pop("postgres", None)
+    if name and PG_URL:
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return migrated_sqlite_url(tmp_path_factory, tmp_path)
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("POS_TEST_PG_URL is not set")
-    for url in fresh_pg_database():
-        _upgrade(url)
-        yield url
+    yield from fresh_pg_database(migrated=True)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """Runs a test on SQLite and, when POS_TEST_PG_URL is set, on PostgreSQL."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'pos.db'}"
-        _upgrade(url)
-        yield url
+        yield migrated_sqlite_url(tmp_path_factory, tmp_path)
         return
     if not PG_URL:
         pytest.skip("POS_TEST_PG_URL is not set")
-    for url in fresh_pg_database():
-        _upgrade(url)
-        yield url
+    yield from fresh_pg_database(migrated=True)
 
 
 class FixedClock:

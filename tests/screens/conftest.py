@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from pos.db.migrate import upgrade
 from pos.runtime import Runtime
 from pos.services.demo import load_demo
-from tests.conftest import FixedClock
+from tests.conftest import FixedClock, migrated_sqlite_url
 from tests.conftest import test_config as make_config
 from tests.factories import ADMIN
 
@@ -20,14 +19,15 @@ BURST_MS = 200
 
 
 @pytest.fixture
-def make_shop(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[..., Runtime]]:
+def make_shop(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, clock: FixedClock
+) -> Iterator[Callable[..., Runtime]]:
     made: list[Runtime] = []
 
     def make(language: str = "en", **sections: dict[str, Any]) -> Runtime:
         sections.setdefault("scanner", {"burst_ms": BURST_MS})
         config = make_config(venue={"language": language}, **sections)
-        url = f"sqlite:///{tmp_path / f'shop{len(made)}.db'}"
-        upgrade(url)
+        url = migrated_sqlite_url(tmp_path_factory, tmp_path, f"shop{len(made)}.db")
         rt = Runtime(config=config, database_url=url, clock=clock)
         load_demo(rt, ADMIN)
         made.append(rt)

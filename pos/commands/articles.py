@@ -148,7 +148,7 @@ def set_availability_(
 def groups(as_json: bool = JsonOption) -> None:
     """List the shop groups in the order of their F-keys on the sale screen."""
     from pos.services.articles import list_shop_groups
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     _print_groups(list_shop_groups(rt, cli_actor(rt)), as_json)
@@ -162,7 +162,7 @@ def group_position(
 ) -> None:
     """Move a shop group to another F-key; the groups from there on move one place down."""
     from pos.services.articles import set_shop_group_position
-    from pos.services.base import cli_actor
+    from pos.services.operators import cli_actor
 
     rt = load_runtime()
     _print_groups(set_shop_group_position(rt, cli_actor(rt), name, position), as_json)

@@ -32,7 +32,8 @@ def describe(config: PrinterConfig) -> Wording:
     if config.kind == "network":
         return Wording("The printer at {host}:{port}", host=config.host, port=config.port)
     if config.kind == "usb":
-        return Wording("The USB printer {id}", id=f"{config.vendor_id:04x}:{config.product_id:04x}")
+        usb_id = "%04x:%04x" % (config.vendor_id, config.product_id)  # noqa: UP031 - keeps the call extractable
+        return Wording("The USB printer {id}", id=usb_id)
     if config.kind == "serial":
         return Wording("The serial printer on {device}", device=config.device)
     if config.kind == "cups":

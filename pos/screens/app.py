@@ -82,6 +82,8 @@ class PosApp(App[None]):
         self.prefetched_articles: list[ArticleView] | None = None  # for the first sale screen's first paint
         # The database stack loads while Textual starts and the login screen comes up (waits for the terminal
         # and the event loop leave it room), not after.
+        self._mounted = threading.Event()
+        self._refused: str | None = None  # why this app may not run (its terminal name is taken)
         self._preloading = threading.Thread(target=self._preload_quietly, name="preload", daemon=True)
         self._preloading.start()
         self._release_timer: Timer | None = None
@@ -97,6 +99,9 @@ class PosApp(App[None]):
             self.title = self.lang._("TRAINING") + " · " + self.title
         self.sub_title = self.rt.terminal
         self.show_login()
+        self._mounted.set()
+        if self._refused is not None:
+            self.call_after_refresh(self._refuse)
         if self.rt.config.smtp.host:
             # Ticket mails that failed (SMTP outage) are retried in the background while the till runs.
             from pos.services.delivery import start_sender
@@ -122,6 +127,10 @@ class PosApp(App[None]):
         if self.terminal_lock is not None:
             self.terminal_lock.release()
 
+    def _refuse(self) -> None:
+        if self.return_code is None:
+            self.exit(return_code=2, message=self._refused)
+
     def _preload_quietly(self) -> None:
         try:
             self._preload()
@@ -137,7 +146,9 @@ class PosApp(App[None]):
         try:
             self.terminal_lock = claim_terminal(self.rt)
         except PosError as exc:
-            self.call_from_thread(self.exit, return_code=2, message=exc.in_language(self.lang))
+            self._refused = exc.in_language(self.lang)
+            if self._mounted.is_set():  # else on_mount sees it
+                self.call_from_thread(self._refuse)
             return
         import pos.screens.sale  # noqa: F401
         from pos.services.articles import list_articles
@@ -219,7 +230,13 @@ class PosApp(App[None]):
         self._replace_screens(factory())
 
     async def action_request_quit(self) -> None:
-        """Ctrl+Q: quit at once, or ask first when a screen would lose work (a cart, an open payment)."""
+        """Ctrl+Q: quit at once, or ask first when a screen would lose work (a cart, an open payment); a kiosk
+        till asks for an admin instead, whatever is open."""
+        if self.rt.config.terminal.kiosk:
+            from pos.screens.quit_confirm import ask_to_quit
+
+            ask_to_quit(self)
+            return
         from pos.screens.quitting import ask_before_quitting
 
         await ask_before_quitting(self)

@@ -89,7 +89,7 @@ class Services:
                 log.exception("service %s failed", getattr(service, "__name__", service))
                 if self.is_attached:  # type: ignore[attr-defined]
                     self.show_error(
-                        PosError("Unexpected error: {error}", error=f"{type(exc).__name__}: {exc}")
+                        PosError("Unexpected error: {error}", error=type(exc).__name__ + ": " + str(exc))
                     )
                 return
             if self.is_attached:  # type: ignore[attr-defined]
@@ -98,7 +98,7 @@ class Services:
                 except Exception as exc:  # noqa: BLE001 - a screen bug must show, not vanish in the worker
                     log.exception("showing the result of %s failed", getattr(service, "__name__", service))
                     self.show_error(
-                        PosError("Unexpected error: {error}", error=f"{type(exc).__name__}: {exc}")
+                        PosError("Unexpected error: {error}", error=type(exc).__name__ + ": " + str(exc))
                     )
 
         return self.run_worker(run, group=group, exclusive=exclusive, exit_on_error=False)  # type: ignore[attr-defined,no-any-return]

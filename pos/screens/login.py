@@ -34,7 +34,7 @@ class LoginScreen(PosScreen):
     BINDINGS = [
         Binding("enter", "next", N_("Log in"), key_display="⏎", priority=True),
         Binding("escape", "reset", N_("Clear"), key_display="Esc"),
-        Binding("ctrl+q", "app.quit", N_("Quit"), key_display="^Q", priority=True),
+        Binding("ctrl+q", "app.request_quit", N_("Quit"), key_display="^Q", priority=True),
     ]
 
     def __init__(self, message: str = "") -> None:

@@ -73,7 +73,7 @@ class CardScreen(PosModal):
 class PaymentScreen(PosScreen):
     BINDINGS = [
         Binding("f2", "focus_code", N_("Code"), key_display="F2"),
-        Binding("f3", "focus_given", N_("Given"), key_display="F3"),
+        Binding("f3", "focus_given", N_("Amount"), key_display="F3"),
         Binding("f4", "focus_name", N_("Customer"), key_display="F4"),
         Binding("f5", "cash", N_("Cash"), key_display="F5"),
         Binding("f6", "card", N_("Card"), key_display="F6"),

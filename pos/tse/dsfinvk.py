@@ -192,7 +192,7 @@ def check_closing(closing: CashPointClosing) -> None:
             raise Refused(
                 "Z report {z}: its sales at {rate} % VAT are {expected} but its journal lines add up to {actual}.",
                 z=closing.z_number,
-                rate=f"{rate / 100:g}",
+                rate=format(rate / 100, "g"),
                 expected=format_plain(expected_sales.get(rate, 0)),
                 actual=format_plain(sales.get(rate, 0)),
             )

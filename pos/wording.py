@@ -18,7 +18,7 @@ from pos.i18n import N_
 if TYPE_CHECKING:
     from pos.i18n import Language
 
-TENDER_NAMES = {"cash": N_("Cash"), "card": N_("Card"), "free": N_("Free")}
+TENDER_NAMES = {"cash": N_("Cash"), "card": N_("Card"), "free": N_("Free"), "split": N_("several tenders")}
 REPEAT_KINDS = {"anytime": N_("anytime"), "daily": N_("once per day"), "same-day": N_("same day only")}
 DOCUMENT_KINDS = {
     "ticket": N_("Ticket"),

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import events
-from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
 
 from pos.i18n import N_, venue_language
 from pos.runtime import Runtime
+from pos.screens.base import TillApp
 from pos.screens.scanner import KeyboardWedge, is_scannable
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ SECTIONS: dict[str, tuple[frozenset[str], Callable[[], Screen[object]]]] = {
 }
 
 
-class PosApp(App[None]):
+class PosApp(TillApp):
     TITLE = "pos"
     CSS_PATH = "pos.tcss"
     ENABLE_COMMAND_PALETTE = False
@@ -228,6 +228,12 @@ class PosApp(App[None]):
             return
         _roles, factory = SECTIONS[section]
         self._replace_screens(factory())
+
+    def show_orders(self, query: str) -> None:
+        """The orders screen on top, searching `query` (from a ticket's detail: its order)."""
+        from pos.screens.orders import OrdersScreen
+
+        self.push_screen(OrdersScreen(query=query))
 
     async def action_request_quit(self) -> None:
         """Ctrl+Q: quit at once, or ask first when a screen would lose work (a cart, an open payment); a kiosk

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import RenderableType
 from rich.text import Text
+from textual.app import App
 from textual.binding import ActiveBinding
 from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
@@ -27,17 +28,48 @@ from pos.i18n import Language
 from pos.runtime import Runtime
 
 if TYPE_CHECKING:
-    from pos.screens.app import PosApp
+    from pos.services.articles import ArticleView
     from pos.services.base import Actor
+    from pos.services.till import ShiftView
 
 T = TypeVar("T")
 log = logging.getLogger("pos.screens")
 
 
+class TillApp(App[None]):
+    """What the screens use of the cashier app. PosApp (pos.screens.app) is the one implementation; it lives
+    here so a screen needs no import of the app module, which imports the screens."""
+
+    rt: Runtime
+    lang: Language
+    operator: Actor | None
+    shift: ShiftView | None
+    prefetched_articles: list[ArticleView] | None
+
+    @property
+    def actor(self) -> Actor:
+        raise NotImplementedError
+
+    def show_login(self, message: str = "") -> None:
+        raise NotImplementedError
+
+    def start_admin(self, operator: Actor) -> None:
+        raise NotImplementedError
+
+    def start_selling(self, operator: Actor, shift: ShiftView) -> None:
+        raise NotImplementedError
+
+    def open_section(self, section: str) -> None:
+        raise NotImplementedError
+
+    def show_orders(self, query: str) -> None:
+        raise NotImplementedError
+
+
 class Services:
     """Mixin for screens: translated footer, `lang`, `rt`, and `call_service`."""
 
-    app: PosApp
+    app: TillApp
 
     @property
     def lang(self) -> Language:

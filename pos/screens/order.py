@@ -66,6 +66,9 @@ class OrderScreen(PosModal):
             table.add_row(name, self.lang.money(line["total_cents"]))
             if line.get("ticket_code"):
                 table.add_row(f"  [dim]{line['ticket_code']}[/dim]", "")
+            if line.get("returned_quantity"):
+                returned = _("{n} returned").format(n=line["returned_quantity"])
+                table.add_row(f"  [dim]{returned}[/dim]", "")
         table.add_row(
             Text(_("Total"), style="bold"), Text(self.lang.money(order["total_cents"]), style="bold")
         )

@@ -283,9 +283,15 @@ class OrdersScreen(BackOfficeScreen):
             header.append(f"\n{_('Customer')}: {who}")
         title.update(header)
         for index, line in enumerate(order["lines"]):
+            returned = line.get("returned_quantity") or 0
+            quantity = (
+                _("{qty} ({returned} returned)").format(qty=line["quantity"], returned=returned)
+                if returned
+                else str(line["quantity"])
+            )
             lines.add_row(
                 line["article"],
-                str(line["quantity"]),
+                quantity,
                 lang.money(line["unit_price_cents"]),
                 lang.money(line["discount_cents"]) if line["discount_cents"] else "",
                 lang.money(line["total_cents"]),

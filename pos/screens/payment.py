@@ -21,7 +21,7 @@ from pos.domain.till import TenderRequest, settle_tenders
 from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.base import PosModal, PosScreen, footer
-from pos.screens.sale import Cart
+from pos.screens.cart import Cart
 from pos.screens.widgets import fit
 from pos.services.checkout import Quote, SaleRequest, SaleResult, quote, sell
 from pos.services.delivery import PrintOutcome, print_order, retry_print, send_pending

@@ -12,8 +12,6 @@ screen in the background once the articles are shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -25,58 +23,21 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from pos.domain.availability import check_available, check_offered, is_offered
 from pos.domain.ticket_code import looks_like_ticket_code
-from pos.domain.till import TenderRequest
 from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.base import PosScreen, footer
+from pos.screens.cart import Cart, CartEntry
 from pos.screens.widgets import QUICK_KEYS, ArticleGrid, Tile, fit
 from pos.services.articles import ArticleView, article_by_code, list_articles
 
 if TYPE_CHECKING:
     from pos.domain.cart_link import CartLink
-    from pos.services.checkout import Quote, SaleRequest
+    from pos.services.checkout import Quote
     from pos.services.promos import Unlocked
 
 REFRESH_SECONDS = 5.0
 PRELOAD_AFTER_PAINT_S = 0.3
 GROUP_KEYS = 8
-
-
-@dataclass
-class CartEntry:
-    article_id: int
-    quantity: int = 1
-    valid_from: datetime | None = None  # a window from a cart link (complex validity)
-    valid_until: datetime | None = None
-
-
-@dataclass
-class Cart:
-    entries: list[CartEntry] = field(default_factory=list)
-    unlock_codes: list[str] = field(default_factory=list)
-    link: str | None = None  # the signed cart link this cart came from (its customer and promo win)
-    link_promo: str | None = None
-    customer_name: str | None = None
-    customer_email: str | None = None
-    promo_codes: list[str] = field(
-        default_factory=list
-    )  # entered at payment; kept when going back to the cart
-    tenders: list[TenderRequest] = field(default_factory=list)  # part payments already taken
-
-    def units(self, article_id: int) -> int:
-        return sum(entry.quantity for entry in self.entries if entry.article_id == article_id)
-
-    def request(self) -> SaleRequest:
-        from pos.services.checkout import CartLine, SaleRequest
-
-        return SaleRequest(
-            lines=[CartLine(e.article_id, e.quantity, e.valid_from, e.valid_until) for e in self.entries],
-            unlock_codes=list(self.unlock_codes),
-            link_promo=self.link_promo,
-            guest_name=self.customer_name,
-            guest_email=self.customer_email,
-            cart_link=self.link,
-        )
 
 
 def _preload_payment() -> None:

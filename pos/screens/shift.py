@@ -82,12 +82,11 @@ def sales_table(figures: ShiftFigures, lang: Language) -> Table:
         table.add_row(f"  {group.group} ({group.units})", lang.money(group.total_cents))
     table.add_row(Text(_("VAT by rate"), style="bold"), "")
     for vat in sums.by_vat:
+        # One row per figure: in the half-width column of 80x24 a joined line wrapped its VAT beside the gross.
         rate = lang._("{rate} %").format(rate=_rate(vat.rate_bp, lang))
-        table.add_row(
-            f"  {rate}: "
-            + _("net {net}, VAT {vat}").format(net=lang.money(vat.net_cents), vat=lang.money(vat.vat_cents)),
-            lang.money(vat.gross_cents),
-        )
+        table.add_row(f"  {rate}", lang.money(vat.gross_cents))
+        table.add_row("    " + _("Net"), lang.money(vat.net_cents))
+        table.add_row("    " + _("VAT"), lang.money(vat.vat_cents))
     return table
 
 

@@ -366,10 +366,8 @@ class TicketDetailScreen(BackOfficeScreen):
         )
 
     def action_order(self) -> None:
-        from pos.screens.orders import OrdersScreen  # here: pos.screens.orders imports this module
-
-        if self.detail is not None:
-            self.app.push_screen(OrdersScreen(query=str(self.detail.order["id"])))
+        if self.detail is not None:  # the app opens it: the orders screen imports this one
+            self.app.show_orders(str(self.detail.order["id"]))  # type: ignore[attr-defined]
 
 
 def repeat_dialog(lang: Language, repeat: str = "none", limit: int | str | None = None) -> FormDialog:

@@ -31,6 +31,11 @@ class HostApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(self.first_screen)
 
+    def show_orders(self, query: str) -> None:
+        from pos.screens.orders import OrdersScreen
+
+        self.push_screen(OrdersScreen(query=query))
+
 
 def screen_text(app: App[Any]) -> str:
     """What the terminal shows, as plain text lines."""

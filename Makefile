@@ -30,8 +30,12 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check pos tests bench
 	$(BIN)/mypy pos/domain
 
+# Six test processes on two cores: most tests wait (on the terminal pilot, on subprocesses, on PostgreSQL), so
+# three per core keep both busy. `make test TEST_WORKERS=auto` for one per core.
+TEST_WORKERS ?= 6
+
 test: lint
-	env -u POS_CONFIG $(BIN)/pytest -n auto $(PYTEST_ARGS)
+	env -u POS_CONFIG $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run_all.py

@@ -229,7 +229,9 @@ def test_a_nul_character_in_text_is_one_sentence_on_every_backend(hostile, db_ur
 def test_bytes_that_are_not_utf8_are_one_sentence(hostile, db_url, config_file) -> None:
     undecodable = os.fsdecode(b"Ann\xff")  # what Python makes of such bytes in argv
     before = database_state(db_url)
-    result = PosCommand(db_url, config_file)("customer", "add", undecodable)  # the real argv path
+    result = PosCommand(db_url, config_file, real_process=True)(
+        "customer", "add", undecodable
+    )  # the real argv path
     assert result.returncode == 2
     assert result.stderr.strip() == "Error: argument 3 is not valid UTF-8 text."
     assert database_state(db_url) == before

@@ -53,8 +53,13 @@ def acquire(engine: Engine, url: str, terminal: str) -> TerminalLock:
             raise TerminalBusy(terminal)
 
         def release() -> None:
-            connection.invalidate()  # really closed, not back to the pool: the session's lock goes with it
-            connection.close()
+            try:
+                # Unlocked now: a closed socket frees the lock only once the server has ended that session.
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _key(terminal)})
+                connection.commit()
+            finally:
+                connection.invalidate()  # really closed, not back to the pool: nothing of the session stays
+                connection.close()
 
         return TerminalLock(release)
     database = make_url(url).database

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, text
@@ -26,13 +26,14 @@ from pos.domain.money import rate_number
 from pos.domain.roles import Role
 from pos.domain.till import ShiftFigures, Tender, check_cash_movement, check_counted, sum_journal
 from pos.errors import NotFound, Refused
-from pos.printing.documents import CashDoc
 from pos.runtime import Runtime
 from pos.services.base import Actor, require
-from pos.services.delivery import PrintOutcome, attach_fiscal, enqueue_payload_print, run_jobs
-from pos.services.documents import letterhead, zreport_doc
-from pos.services.fiscal import finish_signing, sign_booked
 from pos.services.operators import log_in as check_pin
+
+# Printing, delivery and fiscal signing are imported inside the use cases that print or sign: the login (which
+# loads this module) stays lean, so the cashier app reaches its sale screen sooner.
+if TYPE_CHECKING:
+    from pos.services.delivery import PrintOutcome
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ def shift_for_login(rt: Runtime, actor: Actor) -> LoginShift:
 
 def open_shift(rt: Runtime, actor: Actor, float_cents: int) -> ShiftView:
     """The terminal's shift, opened by `actor` with the cash float (journalled as the shift's first line)."""
+    from pos.services.fiscal import finish_signing, sign_booked
+
     require(actor, Role.CASHIER, "open a shift")
     if float_cents < 0:
         raise Refused("The cash float cannot be negative.")
@@ -139,6 +142,8 @@ def close_shift(rt: Runtime, actor: Actor, shift_id: int, counted_cents: int | N
     The close takes the shift's row exclusively, so a sale on another screen is either in the shift before the
     close (it held the row first) or refused after it; a second close is refused.
     """
+    from pos.services.fiscal import finish_signing, sign_booked
+
     require(actor, Role.CASHIER, "close a shift")
     counted = check_counted(counted_cents)
     with transaction(rt.engine) as session:
@@ -244,6 +249,9 @@ def tse_outages(session: Session, shift_id: int) -> int:
 
 def print_report(rt: Runtime, actor: Actor, shift_id: int) -> PrintOutcome:
     """Print the shift's report as it stands now: the X report while open, the Z report once closed."""
+    from pos.services.delivery import enqueue_payload_print, run_jobs
+    from pos.services.documents import zreport_doc
+
     require(actor, Role.CASHIER, "print shift reports")
     with transaction(rt.engine) as session:
         figures = _figures(session, shift_id)
@@ -280,6 +288,11 @@ def cash_movement(
     rt: Runtime, actor: Actor, kind: str, amount_cents: int, reason: str, *, shift_id: int | None = None
 ) -> CashMovement:
     """Cash put into or taken out of the drawer, with its reason, booked into the open shift; opens the drawer."""
+    from pos.printing.documents import CashDoc
+    from pos.services.delivery import attach_fiscal, enqueue_payload_print
+    from pos.services.documents import letterhead
+    from pos.services.fiscal import finish_signing, sign_booked
+
     require(actor, Role.CASHIER, "move cash")
     if kind == "cash_out" and not rt.config.terminal.cash_out_by_cashier:
         require(actor, Role.ADMIN, "take cash out of the drawer")
@@ -339,6 +352,8 @@ def cash_movement(
 
 
 def print_cash_slip(rt: Runtime, actor: Actor, movement: CashMovement) -> PrintOutcome:
+    from pos.services.delivery import run_jobs
+
     require(actor, Role.CASHIER, "print")
     return run_jobs(rt, job_ids=list(movement.print_job_ids))
 

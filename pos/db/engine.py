@@ -66,8 +66,11 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str, *, echo: bool = False, create: bool = False) -> Engine:
-    """An engine for an existing pos database; `create` (only `pos db upgrade`) may make a new SQLite file.
+def make_engine(
+    url: str, *, echo: bool = False, create: bool = False, postgres: dict[str, Any] | None = None
+) -> Engine:
+    """An engine for an existing pos database; `create` (only `pos db upgrade`) may make a new SQLite file;
+    `postgres` overrides the pool and connect options on PostgreSQL (the door bounds every wait).
 
     Parameters never appear in SQLAlchemy's error messages (`hide_parameters`), values no column can hold
     are refused in one sentence before the database sees them, and a database that cannot be reached or used
@@ -95,13 +98,9 @@ def make_engine(url: str, *, echo: bool = False, create: bool = False) -> Engine
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(
-            url,
-            echo=echo,
-            hide_parameters=True,
-            pool_pre_ping=True,
-            connect_args={"connect_timeout": 2},
-        )
+        options: dict[str, Any] = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 2}}
+        options |= postgres or {}
+        engine = create_engine(url, echo=echo, hide_parameters=True, **options)
     else:
         raise DatabaseError("Database URL {url} is neither SQLite nor PostgreSQL.", url=display_url(url))
     event.listen(engine, "before_cursor_execute", _refuse_unstorable)

@@ -48,6 +48,7 @@ from pos.db.articles import find_article
 from pos.db.engine import read_snapshot
 from pos.db.models import Article, Customer, Entry, Order, ScanLog, Ticket
 from pos.domain.clock import business_day, iso_local, period_bounds
+from pos.domain.values import shown
 from pos.errors import Refused
 from pos.runtime import Runtime
 
@@ -491,11 +492,13 @@ def export_attendance(
 ) -> int:
     """Write the attendance list to `out` (a text stream); returns the number of participants written."""
     if fmt not in FORMATS:
-        raise Refused("Export format '{fmt}' is not one of {choices}.", fmt=fmt, choices=", ".join(FORMATS))
+        raise Refused(
+            "Export format {fmt} is not one of {choices}.", fmt=shown(fmt), choices=", ".join(FORMATS)
+        )
     if precision not in PRECISIONS:
         raise Refused(
-            "Precision '{precision}' is not one of {choices}.",
-            precision=precision,
+            "Precision {precision} is not one of {choices}.",
+            precision=shown(precision),
             choices=", ".join(PRECISIONS),
         )
     if excel and fmt != "csv":

@@ -20,6 +20,7 @@ from pos.db import audit
 from pos.db.engine import transaction
 from pos.db.models import Operator
 from pos.domain.clock import iso_local
+from pos.domain.values import shown
 from pos.errors import NotFound, Refused
 from pos.runtime import Runtime
 
@@ -70,7 +71,7 @@ def add_operator(rt: Runtime, by: str, name: str, role: str, pin: str) -> Operat
     if not name:
         raise Refused("An operator needs a name.")
     if role not in ROLES:
-        raise Refused("The role must be {roles}, not '{role}'.", roles=" or ".join(ROLES), role=role)
+        raise Refused("The role must be {roles}, not {role}.", roles=" or ".join(ROLES), role=shown(role))
     operator = Operator(name=name, role=role, pin_hash=hash_pin(check_pin_format(pin)))
     try:
         with transaction(rt.engine) as session:
@@ -85,7 +86,7 @@ def add_operator(rt: Runtime, by: str, name: str, role: str, pin: str) -> Operat
                 by=by,
             )
     except IntegrityError:
-        raise Refused("An operator named '{name}' already exists.", name=name) from None
+        raise Refused("An operator named {name} already exists.", name=shown(name)) from None
     return operator
 
 
@@ -94,7 +95,7 @@ def change_pin(rt: Runtime, by: str, name: str, pin: str) -> Operator:
     with transaction(rt.engine) as session:
         operator = session.exec(select(Operator).where(Operator.name == name.strip())).first()
         if operator is None:
-            raise NotFound("Operator '{name}' does not exist.", name=name)
+            raise NotFound("Operator {name} does not exist.", name=shown(name))
         operator.pin_hash = new_hash
         session.add(operator)
         audit.record(session, rt, "operator.set_pin", f"operator #{operator.id}", by=by)

@@ -23,13 +23,13 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, create_engine, delete, event, func, select, true, update
+from sqlalchemy import and_, delete, event, func, select, true, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from pos.db.articles import find_article
-from pos.db.engine import DatabaseError, is_sqlite, make_engine, normalise_url, read_snapshot
+from pos.db.engine import DatabaseError, is_sqlite, make_engine, read_snapshot
 from pos.db.models import Article, Customer, Entry, ScanLog, Ticket
 from pos.domain.clock import business_day, business_day_bounds, iso_local
 from pos.domain.redemption import PastEntry, Reason, TicketState, Verdict, decide
@@ -582,21 +582,23 @@ def door_engine(url: str, offline_after_ms: int) -> Engine:
         f"-c lock_timeout={wait * 3 // 4} -c statement_timeout={wait * 2}"
         f" -c idle_in_transaction_session_timeout={max(wait * 5, 5000)}"
     )
-    return create_engine(
-        normalise_url(url),
-        pool_size=2,
-        max_overflow=8,
-        pool_timeout=wait / 1000,
-        pool_pre_ping=False,
-        connect_args={
-            "connect_timeout": max(2, -(-wait // 1000)),
-            "keepalives": 1,
-            "keepalives_idle": 5,
-            "keepalives_interval": 2,
-            "keepalives_count": 2,
-            "tcp_user_timeout": max(wait * 3, 3000),
-            "options": options,
-        },
+    return make_engine(
+        url,
+        postgres=dict(
+            pool_size=2,
+            max_overflow=8,
+            pool_timeout=wait / 1000,
+            pool_pre_ping=False,
+            connect_args={
+                "connect_timeout": max(2, -(-wait // 1000)),
+                "keepalives": 1,
+                "keepalives_idle": 5,
+                "keepalives_interval": 2,
+                "keepalives_count": 2,
+                "tcp_user_timeout": max(wait * 3, 3000),
+                "options": options,
+            },
+        ),
     )
 
 

@@ -439,6 +439,7 @@ class PaymentScreen(PosScreen):
         else:
             self.query_one("#due", Digits).display = False
         self.query_one("#entry").display = False
+        self.query_one("#tenders").display = False  # the paid text lists every tender once
         self.query_one("#due-label", Static).update(text)
         self.query_one("#change", Static).update("")
         self.refresh_bindings()

@@ -34,7 +34,7 @@ class PosGroup(TyperGroup):
         except UsageError as exc:
             usage_error(exc)
         except PosError as exc:
-            typer.echo(f"Error: {exc}", err=True)
+            typer.echo(f"Error: {one_line(str(exc))}", err=True)
             raise typer.Exit(2) from None
         except BrokenPipeError:
             # `pos ... | head` closed the pipe: stop quietly, and keep Python from complaining at exit.
@@ -187,8 +187,16 @@ def print_json(data: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"Error: {message}", err=True)
+    typer.echo(f"Error: {one_line(message)}", err=True)
     raise typer.Exit(code)
+
+
+def one_line(message: str) -> str:
+    """An error stays one line whatever value it repeats: a line break or another control character in a file
+    name or a typed value is shown escaped (`\\n`), as Python writes it."""
+    if message.isprintable():
+        return message
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
 
 
 def id_or_fail(text: str, option: str) -> int:

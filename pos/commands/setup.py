@@ -71,10 +71,16 @@ def init(
 
     from pos.files import open_private
 
-    if path.exists() and not force:
-        fail(f"{path} already exists; use --force to overwrite it.")
-    if path.exists() and not path.is_file():
-        fail(f"{path} is not a regular file.")
+    name = _path_words(path)
+    try:
+        exists = path.exists()
+        regular = path.is_file()
+    except OSError as exc:  # a name too long for the file system, a directory we may not enter, ...
+        fail(f"Cannot write {name}: {(exc.strerror or type(exc).__name__).lower()}.")
+    if exists and not force:
+        fail(f"{name} already exists; use --force to overwrite it.")
+    if exists and not regular:
+        fail(f"{name} is not a regular file.")
     text = CONFIG_HEADER + tomli_w.dumps(
         starter_config(database_url=database, printer_file=printer_file, kiosk=kiosk)
     )
@@ -83,11 +89,20 @@ def init(
         with open_private(path, "w", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as exc:
-        fail(f"Cannot write {path}: {(exc.strerror or type(exc).__name__).lower()}.")
+        fail(f"Cannot write {name}: {(exc.strerror or type(exc).__name__).lower()}.")
     if as_json:
         print_json({"path": str(path)})
     else:
-        typer.echo(f"Wrote {path} (mode 600; it holds the secrets).")
+        typer.echo(f"Wrote {name} (mode 600; it holds the secrets).")
+
+
+def _path_words(path: Path) -> str:
+    """The path as a message shows it: as typed, or quoted and escaped when it holds a line break or another
+    character a terminal would not show as itself (an error stays one line)."""
+    from pos.domain.values import shown
+
+    text = str(path)
+    return text if text.isprintable() and len(text) <= 200 else shown(text)
 
 
 @db_app.command("upgrade")

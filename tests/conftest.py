@@ -64,6 +64,9 @@ def test_config(**overrides: Any) -> Config:
     return parse_config(data)
 
 
+test_config.__test__ = False  # type: ignore[attr-defined]  # a helper: modules import it, pytest must not collect it
+
+
 @pytest.fixture
 def config() -> Config:
     return test_config()

@@ -27,13 +27,14 @@ from pos.services.database import check_database
 from pos.services.documents import load_receipt_doc
 from pos.services.fiscal import export_dsfinvk, fiscal_status
 from pos.tse.simulated import verify
-from tests.conftest import FixedClock, test_config
+from tests.conftest import FixedClock
+from tests.conftest import test_config as make_config
 from tests.factories import ADMIN, add_article, sell
 
 
 @pytest.fixture
 def signing(db_url: str, tmp_path: Path, clock: FixedClock) -> Runtime:
-    config = test_config(fiscal={"signer": "simulated", "key_path": str(tmp_path / "tse" / "key.pem")})
+    config = make_config(fiscal={"signer": "simulated", "key_path": str(tmp_path / "tse" / "key.pem")})
     rt = Runtime(config=config, database_url=db_url, clock=clock)
     add_article(rt, name="Konzert", price_cents=5000, is_ticket=True, vat_bp=700, group="Tickets")
     add_article(rt, name="Bier", price_cents=450, vat_bp=1900, group="Getränke")
@@ -109,7 +110,7 @@ def test_a_tse_that_does_not_answer_leaves_an_outage_not_a_lost_sale(db_url: str
 
     server = FakeFiskaly(delay_s=5.0)  # answers, but far too slowly
     try:
-        config = test_config(
+        config = make_config(
             fiscal={
                 "signer": "fiskaly",
                 "api_key": "key",
@@ -210,7 +211,7 @@ def test_training_sales_are_signed_as_training_and_count_nowhere(signing: Runtim
         orders.cancel_order(signing, ADMIN, trained.order_id)
     out = tmp_path / "printer.bin"
     printing = Runtime(
-        test_config(printer={"kind": "file", "path": str(out)}), signing.database_url, clock=signing.clock
+        make_config(printer={"kind": "file", "path": str(out)}), signing.database_url, clock=signing.clock
     )
     assert len(run_jobs(printing, order_id=trained.order_id).printed) == 3  # two tickets and the receipt
     assert out.read_bytes().count(b"TRAINING") >= 3

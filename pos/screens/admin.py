@@ -500,6 +500,9 @@ class AdminScreen(BackOfficeScreen):
         """Each code with what it does and to which tickets ('10 % off tickets'), its uses and validity."""
         _ = self._
         table = self.query_one("#promo-table", DataTable)
+        if not table.size.width:  # not laid out yet: its columns would keep the widths of their labels
+            self.set_timer(0.05, lambda: self.show_promos(promos))
+            return
         reset_table(
             table,
             [

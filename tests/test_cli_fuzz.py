@@ -538,13 +538,17 @@ def test_every_command_is_fuzzed() -> None:
     } <= names
 
 
-def test_cli_fuzz(world, db_url: str) -> None:
-    tmp, env, things = world
+def fuzz_cli(
+    world: tuple[Path, dict[str, str], World], db_url: str, cases: int, per_postgres: int, label: str
+) -> None:
+    """`cases` generated calls (1 in `per_postgres` of them on PostgreSQL, where a call costs more); none may
+    crash."""
+    _tmp, env, things = world
     EXIT_CODES.clear()
     postgres = not db_url.startswith("sqlite")
 
     @settings(
-        max_examples=FAST // 3 if postgres else FAST,
+        max_examples=cases // per_postgres if postgres else cases,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
@@ -554,29 +558,17 @@ def test_cli_fuzz(world, db_url: str) -> None:
         call_once(db_url, env, *call)
 
     fuzz()
-    report_counts("default")
+    report_counts(f"{label}-postgres" if postgres else f"{label}-sqlite")
     assert EXIT_CODES[3] == 0
+
+
+def test_cli_fuzz(world, db_url: str) -> None:
+    fuzz_cli(world, db_url, FAST, 3, "default")
 
 
 @pytest.mark.slow
 def test_cli_fuzz_long(world, db_url: str) -> None:
-    tmp, env, things = world
-    EXIT_CODES.clear()
-    postgres = not db_url.startswith("sqlite")
-
-    @settings(
-        max_examples=SLOW // 5 if postgres else SLOW,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(invocations(things))
-    def fuzz(call: tuple[list[str], str | None]) -> None:
-        call_once(db_url, env, *call)
-
-    fuzz()
-    report_counts("slow-postgres" if postgres else "slow-sqlite")
-    assert EXIT_CODES[3] == 0
+    fuzz_cli(world, db_url, SLOW, 5, "slow")
 
 
 # ---- the cart-link payload alone --------------------------------------------------------------------------

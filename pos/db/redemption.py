@@ -30,6 +30,7 @@ from sqlmodel import Session, col
 
 from pos.db.articles import find_article
 from pos.db.engine import DatabaseError, is_sqlite, make_engine, read_snapshot
+from pos.db.gate_copy import QueuedScan
 from pos.db.models import Article, Customer, Entry, ScanLog, Ticket
 from pos.domain.clock import business_day, business_day_bounds, iso_local
 from pos.domain.redemption import PastEntry, Reason, TicketState, Verdict, decide
@@ -111,18 +112,8 @@ class UploadOutcome(StrEnum):
     DUPLICATE = "duplicate"  # it was there already (an upload repeated after a lost acknowledgement)
 
 
-@dataclass(frozen=True, slots=True)
-class OfflineScan:
-    """A scan a gate decided without the database, as its queue hands it over."""
-
-    scan_id: str
-    code: str
-    serial: int | None
-    at: datetime
-    gate: str
-    terminal: str
-    accepted: bool
-    reason: str | None
+# A scan a gate decided without the database, as its queue hands it over (the queue's own row type).
+OfflineScan = QueuedScan
 
 
 def upload_scan(rt: Runtime, scan: OfflineScan, *, engine: Engine | None = None) -> UploadOutcome:

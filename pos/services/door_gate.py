@@ -451,17 +451,7 @@ class GateState:
                 if not batch:
                     break
                 for item in batch:
-                    offline_scan = store.OfflineScan(
-                        scan_id=item.scan_id,
-                        code=item.code,
-                        serial=item.serial,
-                        at=item.at,
-                        gate=item.gate,
-                        terminal=item.terminal,
-                        accepted=item.accepted,
-                        reason=item.reason,
-                    )
-                    outcome = store.upload_scan(rt, offline_scan, engine=self.engine)
+                    outcome = store.upload_scan(rt, item, engine=self.engine)
                     copy.mark_uploaded(item.scan_id, outcome.value, datetime.now(UTC))
                     with self._lock:
                         self.pending = max(self.pending - 1, 0)

@@ -119,7 +119,11 @@ def parse_link(url: str, secret: bytes, now: datetime, zone: ZoneInfo) -> CartLi
     url = url.strip()
     if len(url) > MAX_URL_CHARS:
         raise CartLinkError("The cart link is malformed (too long).")
-    query = parse_qs(urlsplit(url).query, keep_blank_values=True)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. 'A://[': a bracket that opens no IPv6 address
+        raise CartLinkError("The cart link is malformed (not a URL).") from None
+    query = parse_qs(parts.query, keep_blank_values=True)
     query_values = {key: items[0] for key, items in query.items() if len(items) == 1}
     if not {"v", "c", "s"} <= query_values.keys():
         raise CartLinkError("The text is not a cart link (it needs the parameters v, c and s).")

@@ -36,7 +36,7 @@ from pos.domain.repeat import limit_json, parse_repeat
 from pos.domain.values import MAX_COUNT, ascii_whole, parse_count
 from pos.errors import PosError
 from pos.i18n import N_
-from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, reset_table
+from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, FormDialog, FormField, fill_table
 from pos.screens.base import footer
 from pos.screens.door_conflicts import DoorConflictsScreen
 from pos.screens.ticket_detail import repeat_dialog
@@ -305,17 +305,6 @@ class AdminScreen(BackOfficeScreen):
                 self.call_after_refresh(self._show_articles_later)
             return
         row = table.cursor_row
-        reset_table(
-            table,
-            [
-                ("id", _("ID")),
-                ("name", _("Article")),
-                ("price", _("Price")),
-                ("sold", _("Sold")),
-                ("left", _("Available")),
-                ("repeat", _("Repeat")),
-            ],
-        )
         cells = [
             (
                 str(article.id),
@@ -328,18 +317,31 @@ class AdminScreen(BackOfficeScreen):
             for article in articles
         ]
         name_width, repeat_width = self.flexible_widths(table, cells)
-        for article, (ident, name, price, sold, left, repeat) in zip(articles, cells, strict=True):
-            table.add_row(
-                ident,
-                fit(name, name_width).rstrip(),
-                Text(price, justify="right"),
-                Text(sold, justify="right"),
-                Text(left, style="bold red", justify="right")
-                if article.remaining == 0
-                else Text(left, justify="right"),
-                fit(repeat, repeat_width).rstrip(),
-                key=str(article.id),
-            )
+        fill_table(
+            table,
+            [
+                ("id", _("ID")),
+                ("name", _("Article")),
+                ("price", _("Price")),
+                ("sold", _("Sold")),
+                ("left", _("Available")),
+                ("repeat", _("Repeat")),
+            ],
+            (
+                (
+                    ident,
+                    (
+                        ident,
+                        fit(name, name_width).rstrip(),
+                        Text(price, justify="right"),
+                        Text(sold, justify="right"),
+                        Text(left, style="bold red" if article.remaining == 0 else "", justify="right"),
+                        fit(repeat, repeat_width).rstrip(),
+                    ),
+                )
+                for article, (ident, name, price, sold, left, repeat) in zip(articles, cells, strict=True)
+            ),
+        )
         if articles:
             table.move_cursor(row=min(row, len(articles) - 1))
 
@@ -499,12 +501,8 @@ class AdminScreen(BackOfficeScreen):
     def show_promos(self, promos: list[dict[str, Any]]) -> None:
         """Each code with what it does and to which tickets ('10 % off tickets'), its uses and validity."""
         _ = self._
-        table = self.query_one("#promo-table", DataTable)
-        if not table.size.width:  # not laid out yet: its columns would keep the widths of their labels
-            self.set_timer(0.05, lambda: self.show_promos(promos))
-            return
-        reset_table(
-            table,
+        fill_table(
+            self.query_one("#promo-table", DataTable),
             [
                 ("code", _("Code")),
                 ("does", _("Does")),
@@ -512,17 +510,20 @@ class AdminScreen(BackOfficeScreen):
                 ("left", _("Left")),
                 ("valid", _("Valid until")),
             ],
+            (
+                (
+                    promo["code"],
+                    (
+                        promo["code"],
+                        promo_words(self.lang, promo),
+                        f"{promo['used']} / {promo['uses']}",
+                        Text(str(promo["left"]), style="bold red" if promo["left"] == 0 else ""),
+                        promo["valid_until"][:16].replace("T", " ") if promo["valid_until"] else "",
+                    ),
+                )
+                for promo in promos
+            ),
         )
-        for promo in promos:
-            until = promo["valid_until"]
-            table.add_row(
-                promo["code"],
-                promo_words(self.lang, promo),
-                f"{promo['used']} / {promo['uses']}",
-                Text(str(promo["left"]), style="bold red" if promo["left"] == 0 else ""),
-                until[:16].replace("T", " ") if until else "",
-                key=promo["code"],
-            )
 
     def promo_fields(self, *, batch: bool) -> list[FormField]:
         _ = self._

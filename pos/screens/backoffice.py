@@ -6,10 +6,12 @@ and the CLI correct data the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
@@ -82,11 +84,27 @@ class BackOfficeScreen(BackOffice, PosScreen):
     pass
 
 
-def reset_table(table: DataTable[Any], columns: Sequence[tuple[str, str]]) -> None:
-    """Empty the table, columns included: a refill then sizes every column to its new content."""
+def fill_table(
+    table: DataTable[Any],
+    columns: Sequence[tuple[str, str]],
+    rows: Iterable[tuple[str, Sequence[str | Text]]],
+) -> None:
+    """Empty the table and fill it with (key, cells) rows, each column as wide as its widest cell.
+
+    The widths are measured here: DataTable's own measuring waits for its idle pass, and on a loaded machine
+    columns were painted (and stayed) at the widths of their labels."""
+    rows = list(rows)
     table.clear(columns=True)
-    for key, label in columns:
-        table.add_column(label, key=key)
+    for index, (key, label) in enumerate(columns):
+        width = max([cell_len(label), *(cell_width(cells[index]) for _key, cells in rows)])
+        table.add_column(label, key=key, width=width)
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+
+
+def cell_width(cell: str | Text) -> int:
+    text = cell.plain if isinstance(cell, Text) else cell
+    return max((cell_len(line) for line in text.splitlines()), default=0)
 
 
 class BackOfficeDialog(PosModal):

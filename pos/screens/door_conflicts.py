@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Header, Static
 
 from pos.errors import PosError
 from pos.i18n import N_
-from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, reset_table
+from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, fill_table
 from pos.screens.base import footer
 from pos.services.door import ConflictView, conflicts, resolve_conflict
 from pos.wording import door_reason
@@ -89,18 +89,25 @@ class DoorConflictsScreen(BackOfficeScreen):
             ("reason", _("Reason")),
             ("code", _("Ticket")),
         ]
-        reset_table(table, columns)
         day_start = self.rt.config.venue.day_start_minutes
-        for conflict in listed:
-            table.add_row(
-                str(conflict.id),
-                _(STATUS_WORDS.get(conflict.status, conflict.status)),
-                lang.datetime(conflict.at, "medium"),
-                conflict.gate or "-",
-                door_reason(lang, conflict, day_start),
-                conflict.code,
-                key=str(conflict.id),
-            )
+        fill_table(
+            table,
+            columns,
+            (
+                (
+                    str(conflict.id),
+                    (
+                        str(conflict.id),
+                        _(STATUS_WORDS.get(conflict.status, conflict.status)),
+                        lang.datetime(conflict.at, "medium"),
+                        conflict.gate or "-",
+                        door_reason(lang, conflict, day_start),
+                        conflict.code,
+                    ),
+                )
+                for conflict in listed
+            ),
+        )
         if not listed:
             self.say(_("No door conflicts."))
         table.focus()

@@ -7,6 +7,7 @@ void, units and promo uses returned, in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Input, Static
 
 from pos.i18n import N_
-from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, reset_table
+from pos.screens.backoffice import BackOfficeScreen, ConfirmDialog, fill_table
 from pos.screens.base import footer
 from pos.screens.order import ReturnScreen
 from pos.services.orders import (
@@ -150,10 +151,10 @@ class OrdersScreen(BackOfficeScreen):
         self.query_text = text.strip()
         self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self.show_hits)
 
-    def show_hits_header(self) -> DataTable[Any]:
+    def show_hits_header(self, hits: Sequence[OrderHit] = ()) -> DataTable[Any]:
         _ = self._
         table = self.query_one("#hits", DataTable)
-        reset_table(
+        fill_table(
             table,
             [
                 ("id", _("Order")),
@@ -163,23 +164,27 @@ class OrdersScreen(BackOfficeScreen):
                 ("tickets", _("Tickets")),
                 ("customer", _("Customer")),
             ],
+            (
+                (
+                    str(hit.id),
+                    (
+                        f"#{hit.id}",
+                        self.lang.datetime(hit.created_at),
+                        self.status_text(hit.status),
+                        self.lang.money(hit.total_cents),
+                        str(hit.tickets),
+                        " · ".join(part for part in (hit.customer, hit.email) if part),
+                    ),
+                )
+                for hit in hits
+            ),
         )
         return table
 
     def show_hits(self, hits: list[OrderHit], *, announce: bool = True) -> None:
         _ = self._
         self.hits = hits
-        table = self.show_hits_header()
-        for hit in hits:
-            table.add_row(
-                f"#{hit.id}",
-                self.lang.datetime(hit.created_at),
-                self.status_text(hit.status),
-                self.lang.money(hit.total_cents),
-                str(hit.tickets),
-                " · ".join(part for part in (hit.customer, hit.email) if part),
-                key=str(hit.id),
-            )
+        table = self.show_hits_header(hits)
         if not hits:
             self.show_order(None)
             if self.query_text:
@@ -252,9 +257,24 @@ class OrdersScreen(BackOfficeScreen):
         _ = self._
         lang = self.lang
         self.order = order
-        lines = self.query_one("#lines", DataTable)
-        reset_table(
-            lines,
+        rows = [
+            (
+                str(index),
+                (
+                    line["article"],
+                    _("{qty} ({returned} returned)").format(qty=line["quantity"], returned=returned)
+                    if (returned := line.get("returned_quantity") or 0)
+                    else str(line["quantity"]),
+                    lang.money(line["unit_price_cents"]),
+                    lang.money(line["discount_cents"]) if line["discount_cents"] else "",
+                    lang.money(line["total_cents"]),
+                    line["ticket_code"] or "",
+                ),
+            )
+            for index, line in enumerate(order["lines"] if order is not None else [])
+        ]
+        fill_table(
+            self.query_one("#lines", DataTable),
             [
                 ("article", _("Article")),
                 ("qty", _("Qty")),
@@ -263,6 +283,7 @@ class OrdersScreen(BackOfficeScreen):
                 ("amount", _("Amount")),
                 ("code", _("Ticket code")),
             ],
+            rows,
         )
         title = self.query_one("#order-title", Static)
         if order is None:
@@ -282,22 +303,6 @@ class OrdersScreen(BackOfficeScreen):
             who = " · ".join(part for part in (customer.get("name"), customer.get("email")) if part)
             header.append(f"\n{_('Customer')}: {who}")
         title.update(header)
-        for index, line in enumerate(order["lines"]):
-            returned = line.get("returned_quantity") or 0
-            quantity = (
-                _("{qty} ({returned} returned)").format(qty=line["quantity"], returned=returned)
-                if returned
-                else str(line["quantity"])
-            )
-            lines.add_row(
-                line["article"],
-                quantity,
-                lang.money(line["unit_price_cents"]),
-                lang.money(line["discount_cents"]) if line["discount_cents"] else "",
-                lang.money(line["total_cents"]),
-                line["ticket_code"] or "",
-                key=str(index),
-            )
         self.refresh_bindings()
 
     def selected_code(self) -> str | None:

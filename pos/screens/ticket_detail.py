@@ -25,7 +25,7 @@ from pos.screens.backoffice import (
     ConfirmDialog,
     FormDialog,
     FormField,
-    reset_table,
+    fill_table,
 )
 from pos.screens.base import footer
 from pos.services.orders import Reprint, Resend, reprint, resend
@@ -218,15 +218,18 @@ class TicketDetailScreen(BackOfficeScreen):
     def show_protocol(self, ticket: dict[str, Any]) -> None:
         _ = self._
         table = self.query_one("#protocol", ProtocolTable)
-        reset_table(table, [("id", _("No.")), ("at", _("Time")), ("gate", _("Gate"))])
-        for entry in ticket["protocol"]:
-            at = parse_local(entry["at"])
-            table.add_row(
-                str(entry["id"]),
-                self.lang.datetime(at, "medium") if at else "",
-                entry["gate"],
-                key=str(entry["id"]),
-            )
+        fill_table(
+            table,
+            [("id", _("No.")), ("at", _("Time")), ("gate", _("Gate"))],
+            (
+                (
+                    str(entry["id"]),
+                    (str(entry["id"]), self.lang.datetime(at, "medium") if at else "", entry["gate"]),
+                )
+                for entry in ticket["protocol"]
+                for at in [parse_local(entry["at"])]
+            ),
+        )
 
     def order_table(self, detail: TicketDetail) -> Table:
         _ = self._

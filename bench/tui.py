@@ -79,6 +79,7 @@ def child(database: str) -> None:
             app.screen.call_after_refresh(painted.set)
             await painted.wait()
             stamps["sale_painted"] = time.monotonic()
+            stamps["cpu_at_paint"] = time.process_time()
             tiles = len(app.screen.query_one("#grid").tiles)  # type: ignore[attr-defined]
             stamps["tiles"] = float(tiles)
             # Reported before the app shuts down: tearing it down a few ms after a screen mounted can trip

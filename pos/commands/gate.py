@@ -168,6 +168,7 @@ def gate_(
     # Imported here, not at the top: every `pos` command loads this module, and only the gate needs these.
     from pos.devices.scanners import scanner_lines
     from pos.services.door import door_actor, keep_in_sync
+    from pos.services.till import keep_database_tidy
 
     rt = load_runtime()
     rt.config.brand_secret()  # a missing secret is one sentence now, not one per scan
@@ -176,6 +177,7 @@ def gate_(
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")  # a name the terminal cannot show must not stop the gate
     stop = keep_in_sync(rt, actor, gate)
+    stop_tidying = keep_database_tidy(rt)
     try:
         if input_ is None:
             with scanner_lines(rt.config.scanner, stdin_lines) as lines:
@@ -189,6 +191,7 @@ def gate_(
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush stays quiet
     finally:
         stop()
+        stop_tidying()
 
 
 @gate_app.command("sync")

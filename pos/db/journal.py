@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from pos.db.models import JournalGroup, JournalLine, JournalTender, JournalVat, Shift, Terminal
@@ -31,8 +30,10 @@ def _counter(session: Session, terminal: str, column: Any) -> int:
     value = session.execute(statement).scalar()
     if value is not None:
         return int(value)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if session.get_bind().dialect.name == "postgresql":  # imported here: a SQLite till never loads it
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     session.execute(insert(Terminal).values(name=terminal, journal_seq=0, z_seq=0).on_conflict_do_nothing())
     return int(session.execute(statement).scalar_one())
 

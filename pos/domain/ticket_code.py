@@ -12,8 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from enum import StrEnum
-
-from stdnum import damm
+from types import ModuleType
 
 BRAND_DIGITS = 4
 SERIAL_DIGITS = 10
@@ -42,6 +41,13 @@ class ParsedCode:
         return self.problem is None
 
 
+def _damm() -> ModuleType:
+    """python-stdnum's Damm module, imported on first use: stdnum pulls in pydoc (20 ms at start-up)."""
+    from stdnum import damm
+
+    return damm
+
+
 def _mac(secret: bytes, brand: str, serial_digits: str) -> str:
     digest = hmac.new(secret, (brand + serial_digits).encode("ascii"), hashlib.sha256).digest()
     return str(int.from_bytes(digest, "big") % 10**MAC_DIGITS).zfill(MAC_DIGITS)
@@ -54,12 +60,12 @@ def make_code(brand: str, serial: int, secret: bytes) -> str:
         raise ValueError("serial out of range")
     serial_digits = str(serial).zfill(SERIAL_DIGITS)
     body = brand + serial_digits + _mac(secret, brand, serial_digits)
-    return body + damm.calc_check_digit(body)
+    return body + str(_damm().calc_check_digit(body))
 
 
 def parse_code(scanned: str, brand: str, secret: bytes) -> ParsedCode:
     """Check a scan in the order DESIGN gives: shape and check digit, brand, MAC. No I/O."""
-    if len(scanned) != CODE_LENGTH or not set(scanned) <= _ASCII_DIGITS or damm.checksum(scanned) != 0:
+    if len(scanned) != CODE_LENGTH or not set(scanned) <= _ASCII_DIGITS or _damm().checksum(scanned) != 0:
         return ParsedCode(None, CodeProblem.MALFORMED)
     if scanned[:BRAND_DIGITS] != brand:
         return ParsedCode(None, CodeProblem.FOREIGN_BRAND)

@@ -124,6 +124,9 @@ class PosApp(TillApp):
         stop = getattr(self, "_mail_stop", None)
         if stop is not None:
             stop.set()
+        stop_tidying = getattr(self, "_stop_tidying", None)
+        if stop_tidying is not None:
+            stop_tidying()
         if self.terminal_lock is not None:
             self.terminal_lock.release()
 
@@ -141,7 +144,7 @@ class PosApp(TillApp):
         """While the cashier types the PIN: hold this terminal's name, load the services and the sale screen,
         fetch the articles. A second app with the same terminal name is refused and ends with one sentence."""
         from pos.errors import PosError
-        from pos.services.till import claim_terminal
+        from pos.services.till import claim_terminal, keep_database_tidy
 
         try:
             self.terminal_lock = claim_terminal(self.rt)
@@ -150,6 +153,7 @@ class PosApp(TillApp):
             if self._mounted.is_set():  # else on_mount sees it
                 self.call_from_thread(self._refuse)
             return
+        self._stop_tidying = keep_database_tidy(self.rt)
         import pos.screens.sale  # noqa: F401
         from pos.services.articles import list_articles
         from pos.services.base import system_actor

@@ -124,7 +124,11 @@ class DoorScreen(BackOfficeScreen):
         # The local copy for offline verdicts: refreshed now and every [gate] sync_seconds, in the background.
         self.stop_sync = keep_in_sync(self.rt, self.app.actor, self.gate)
         self.set_interval(1.0, self.watch_gate)
-        self.call_after_refresh(settle_memory)
+        self.call_after_refresh(self.settle)
+
+    def settle(self) -> None:
+        self.lang.load_date_formats(self.rt.now())  # the verdict lists show times: not on the first scan
+        settle_memory()
 
     def on_unmount(self) -> None:
         stop = getattr(self, "stop_sync", None)

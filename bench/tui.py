@@ -1,11 +1,13 @@
 """Cashier app start-up: time from launching the process to the first painted sale screen, 100,000 tickets sold.
 
-A fresh Python process imports the app, starts it headless at 120x40, logs in as the demo cashier (the keys are
-posted as fast as a keyboard would deliver them, so the pilot's own pauses do not count), resumes the open shift
-and waits until the sale screen has its articles and has been painted. The clock starts before the process is
-spawned and stops at that paint (CLOCK_MONOTONIC is shared between processes); `process_cpu_s` is the whole child
-process's CPU time (it runs on to shut down), which depends less on what else the machine is doing. Start-up must stay independent of
-the number of tickets: articles are loaded in one query and tickets are never counted.
+A fresh Python process starts the app the way the `pos run` console script does (pos/__main__.py, then
+pos/commands/launch.py: the config file read, the runtime made), headless at 120x40, logs in as the demo
+cashier (the name and PIN keys are posted at once, faster than anyone types, so the login waits for the
+database stack to load) and waits until the sale screen has its articles and has been painted. The clock
+starts before the process is spawned and stops at that paint (CLOCK_MONOTONIC is shared between processes).
+`cpu_to_paint_s` is the process's CPU time up to that paint: start-up is CPU-bound (imports, then Textual),
+so it says what an idle machine would show. Start-up must stay independent of the number of tickets:
+articles are loaded in one query and tickets are never counted.
 Target: <= 0.6 s (issue 16). `--quick`: 20,000 tickets, 3 runs (default 100,000 tickets, 5 runs).
 """
 
@@ -23,7 +25,8 @@ TARGET_S = 0.6
 SECRET = "bench-secret-0123456789abcdef"
 
 
-def build(path: Path, tickets: int) -> None:
+def build(path: Path, tickets: int) -> Path:
+    """The database with `tickets` tickets sold and an open shift; returns the config file the app reads."""
     sys.path.insert(0, str(ROOT))
     from pos.config import parse_config
     from pos.db.migrate import upgrade
@@ -40,25 +43,39 @@ def build(path: Path, tickets: int) -> None:
     bulk_issue_tickets(rt, "Konzert Erwachsene", tickets)
     open_shift(rt, log_in(rt, "kasse", "0000"), 10000)
     rt.engine.dispose()
+    config_file = path.with_suffix(".toml")
+    config_file.write_text(CONFIG_TOML.format(url=url, secret=SECRET), encoding="utf-8")
+    return config_file
+
+
+CONFIG_TOML = """\
+[database]
+url = "{url}"
+
+[brand]
+secret = "{secret}"
+
+[printer]
+kind = "dummy"
+"""
 
 
 def config(parse_config: object) -> object:
     return parse_config({"brand": {"secret": SECRET}, "printer": {"kind": "dummy"}})  # type: ignore[operator]
 
 
-def child(database: str) -> None:
+def child(config_file: str) -> None:
     """Runs in the measured process: start the app, log in, report when the sale screen is painted."""
     import asyncio
 
     sys.path.insert(0, str(ROOT))
     from textual import events
 
-    from pos.config import parse_config
-    from pos.runtime import Runtime
-    from pos.screens.app import PosApp
+    import pos.__main__  # noqa: F401 - the console script's module, as `pos run` loads it
+    from pos.commands.launch import cashier_app
 
     imported = time.monotonic()
-    app = PosApp(Runtime(config(parse_config), f"sqlite:///{database}"))  # type: ignore[arg-type]
+    app = cashier_app(config_path=config_file)
 
     reported: dict[str, float] = {}
 
@@ -95,19 +112,16 @@ def child(database: str) -> None:
             raise
 
 
-def measure(database: Path) -> dict[str, float]:
-    import resource
+def measure(config_file: Path) -> dict[str, float]:
     import subprocess
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(database)], capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--child", str(config_file)], capture_output=True, text=True, check=True
     )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     stamps = json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
     return {
-        "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        "cpu_to_paint_s": stamps["cpu_at_paint"],
         "first_paint_s": stamps["sale_painted"] - started,
         "imports_s": stamps["imported"] - started,
         "login_shown_s": stamps["login_shown"] - started,
@@ -130,10 +144,9 @@ def main() -> int:
     tickets = 20_000 if args.quick else 100_000
     runs = 3 if args.quick else 5
     with tempfile.TemporaryDirectory() as tmp:
-        database = Path(tmp) / "bench.db"
-        build(database, tickets)
-        measure(database)  # warm the OS file cache and Python's bytecode cache
-        results = [measure(database) for _ in range(runs)]
+        config_file = build(Path(tmp) / "bench.db", tickets)
+        measure(config_file)  # warm the OS file cache and Python's bytecode cache
+        results = [measure(config_file) for _ in range(runs)]
     first_paint = [r["first_paint_s"] for r in results]
     median = statistics.median(first_paint)
     report = {
@@ -145,7 +158,7 @@ def main() -> int:
             "min": round(min(first_paint), 3),
             "max": round(max(first_paint), 3),
         },
-        "process_cpu_s": round(statistics.median(r["cpu_s"] for r in results), 3),
+        "cpu_to_paint_s": round(statistics.median(r["cpu_to_paint_s"] for r in results), 3),
         "imports_s": round(statistics.median(r["imports_s"] for r in results), 3),
         "login_shown_s": round(statistics.median(r["login_shown_s"] for r in results), 3),
         "login_to_sale_s": round(statistics.median(r["login_to_sale_s"] for r in results), 3),

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 # Services are imported inside each command, not at the top: a one-shot command loads only what it runs.
 import json
-import os
 import sys
-import traceback
 from typing import Any, NoReturn
 
 import typer
@@ -14,7 +12,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer's own
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
-from pos.errors import PosError
+from pos.commands.failures import one_line, report_failure
 
 
 class PosGroup(TyperGroup):
@@ -33,22 +31,10 @@ class PosGroup(TyperGroup):
             return super().invoke(ctx)
         except UsageError as exc:
             usage_error(exc)
-        except PosError as exc:
-            typer.echo(f"Error: {one_line(str(exc))}", err=True)
-            raise typer.Exit(2) from None
-        except BrokenPipeError:
-            # `pos ... | head` closed the pipe: stop quietly, and keep Python from complaining at exit.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(0) from None
-        except KeyboardInterrupt:
-            typer.echo("Interrupted.", err=True)
-            raise typer.Exit(130) from None
         except (Exit, Abort, TyperException, SystemExit):
             raise
-        except Exception as exc:  # noqa: BLE001 - last line of defence: a sentence, the details in a file
-            log = write_crash_log(exc)
-            typer.echo(f"Error: unexpected {type(exc).__name__}; the details are in {log}.", err=True)
-            raise typer.Exit(3) from None
+        except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - a sentence, the details in a file
+            raise typer.Exit(report_failure(exc)) from None
 
 
 def _refuse_undecodable(args: list[str]) -> None:
@@ -75,51 +61,6 @@ def usage_error(exc: UsageError) -> NoReturn:
     where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
     typer.echo(f"Error: {message}{where}.", err=True)
     raise typer.Exit(2)
-
-
-def write_crash_log(exc: BaseException) -> str:
-    """Append where the failure happened to crash.log (mode 600 in a 700 directory); say where it went.
-
-    Only exception types and traceback frames (file, line, function, source line) are written, never an
-    exception's message or the command line: those can carry SQL parameters, customer names, e-mail addresses
-    or PINs, and the log outlives the command.
-    """
-    from pos.config import default_data_dir
-    from pos.files import open_private, private_directory
-
-    directory = default_data_dir()
-    path = directory / "crash.log"
-    try:
-        private_directory(directory)
-        with open_private(path, "a", append=True, encoding="utf-8") as handle:
-            handle.write(crash_report(exc))
-    except OSError:
-        return f"nowhere (cannot write {path})"
-    return str(path)
-
-
-def crash_report(exc: BaseException) -> str:
-    """Exception types and frames of the whole chain (cause and context), oldest first; no messages."""
-    from datetime import UTC, datetime
-
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain and len(chain) < 10:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    lines = [f"--- {datetime.now(UTC).isoformat(timespec='seconds')} unexpected {_type_name(exc)}"]
-    for link in reversed(chain):
-        lines.append(f"{_type_name(link)}, raised at:")
-        for frame in traceback.extract_tb(link.__traceback__):
-            lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
-            if frame.line:
-                lines.append(f"    {frame.line.strip()}")
-    return "\n".join(lines) + "\n"
-
-
-def _type_name(exc: BaseException) -> str:
-    kind = type(exc)
-    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 def new_app(help_text: str) -> typer.Typer:
@@ -189,14 +130,6 @@ def print_json(data: Any) -> None:
 def fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"Error: {one_line(message)}", err=True)
     raise typer.Exit(code)
-
-
-def one_line(message: str) -> str:
-    """An error stays one line whatever value it repeats: a line break or another control character in a file
-    name or a typed value is shown escaped (`\\n`), as Python writes it."""
-    if message.isprintable():
-        return message
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
 
 
 def id_or_fail(text: str, option: str) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from pos.commands.common import JsonOption, app, db_app, fail, load_runtime, print_json
+from pos.commands.common import JsonOption, Options, app, db_app, fail, load_runtime, print_json
 
 CONFIG_HEADER = """\
 # pos config, written by `pos init`. Keep it private: it holds the MAC key of your tickets.
@@ -151,14 +151,11 @@ def run(
 
 
 def run_app(*, training: bool = False) -> None:
-    rt = load_runtime()
-    rt.training = training
-    from pos.screens.app import PosApp
+    from pos.commands.launch import run_app as run
 
-    cashier_app = PosApp(rt)
-    cashier_app.run()
-    if cashier_app.return_code:  # refused at start (e.g. the terminal runs already): the sentence was shown
-        raise typer.Exit(cashier_app.return_code)
+    code = run(training=training, config_path=Options.config_path, database_url=Options.database_url)
+    if code:  # refused at start (e.g. the terminal runs already): the sentence was shown
+        raise typer.Exit(code)
 
 
 @db_app.command("check")

@@ -16,6 +16,17 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause(0.05)
 
 
+async def scanner_burst(pilot: Pilot, text: str) -> None:
+    """A long scan (a cart link) as a scanner delivers it: every key at once, then Enter, then settle. The
+    pilot's press() waits for the app to go idle after each key, a second for a 150-character link."""
+    from textual import events
+
+    for character in text:
+        pilot.app.post_message(events.Key(character, character))
+    pilot.app.post_message(events.Key("enter", "\r"))
+    await settle(pilot)
+
+
 async def keys(pilot: Pilot, *keys: str) -> None:
     await pilot.press(*keys)
     await settle(pilot)

@@ -9,7 +9,7 @@ from aiosmtpd.controller import Controller
 from pos.screens.app import PosApp
 from pos.services.cart_links import LinkRequest, create_cart_link
 from tests.factories import ADMIN
-from tests.screens.helpers import keys, log_in, message
+from tests.screens.helpers import keys, log_in, message, scanner_burst
 from tests.screens.test_printing import free_port
 
 
@@ -45,7 +45,7 @@ async def test_tickets_go_by_e_mail_from_the_payment_screen(make_shop, inbox) ->
         # The app's background sender retries due mails every 10 s; on a loaded machine it would send these
         # before F7 does. This test is about F7, so the background sender stops here.
         app._mail_stop.set()
-        await pilot.press(*url, "enter")
+        await scanner_burst(pilot, url)
         await keys(pilot, "f12")
         await keys(pilot, "f5")
         assert app.screen.result is not None, message(pilot)

@@ -4,7 +4,7 @@ from pos.db.engine import transaction
 from pos.db.models import Order, OrderLine
 from pos.screens.app import PosApp
 from tests.factories import add_promo
-from tests.screens.helpers import keys, log_in, message, names_in_grid, screen_text, settle
+from tests.screens.helpers import keys, log_in, message, names_in_grid, scanner_burst, screen_text, settle
 
 
 def group_key(app, name: str) -> str:
@@ -138,8 +138,7 @@ async def test_scanned_cart_link_opens_the_cart_for_payment(shop) -> None:
     app = PosApp(shop)
     async with app.run_test(size=(80, 24)) as pilot:
         await log_in(pilot)
-        await pilot.press(*url, "enter")
-        await settle(pilot)
+        await scanner_burst(pilot, url)
         sale = app.screen
         assert [(sale.articles[e.article_id].name, e.quantity) for e in sale.cart.entries] == [
             ("Konzert Erwachsene", 2),

@@ -69,7 +69,9 @@ def child(config_file: str, paced: bool = False) -> None:
     """Runs in the measured process: start the app, log in, report when the sale screen is painted. `paced`:
     the PIN's Enter comes once the app has loaded in the background what it loads while a person types."""
     import asyncio
+    import gc
 
+    gc.disable()  # as pos/__main__.py does for `pos run` (the app turns it back on)
     sys.path.insert(0, str(ROOT))
     from textual import events
 

@@ -7,6 +7,7 @@ that may open them and a key in the sale screen's bindings.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -139,6 +140,10 @@ class PosApp(TillApp):
             self._preload()
         except Exception:  # noqa: BLE001 - the login and the sale screen load what they need themselves
             logging.getLogger("pos.screens").exception("preloading failed")
+        finally:
+            if not gc.isenabled():  # `pos run` starts without the collector (pos/__main__.py)
+                gc.freeze()  # what start-up loaded stays for good: the collector need not walk it
+                gc.enable()
 
     def _preload(self) -> None:
         """While the cashier types the PIN: hold this terminal's name, load the services and the sale screen,

@@ -97,3 +97,20 @@ async def test_a_second_app_with_the_same_terminal_name_is_refused(shop) -> None
     async with app.run_test(size=(80, 24)) as pilot:
         await log_in(pilot)
         assert type(app.screen).__name__ == "SaleScreen"
+
+
+async def test_the_collector_is_back_on_once_the_app_has_loaded(shop) -> None:
+    """`pos run` starts without the garbage collector (pos/__main__.py); the app must turn it back on."""
+    import gc
+
+    gc.disable()
+    try:
+        app = PosApp(shop)
+        async with app.run_test(size=(80, 24)) as pilot:
+            app._preloading.join(timeout=30)
+            assert gc.isenabled()
+            await log_in(pilot)
+            assert type(app.screen).__name__ == "SaleScreen"
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -198,6 +198,13 @@ class KeyBar(Widget):
             width = self.content_size.width or self.size.width
             self.refresh(layout=bool(width) and len(self.lines(width)) != self.size.height)
 
+    def key_style(self) -> str:
+        """The theme's key colour, looked up once: the theme's variables are computed anew on every call."""
+        style: str | None = getattr(self, "_key_style", None)
+        if style is None:
+            style = self._key_style = self.app.get_css_variables().get("footer-key-foreground", "")
+        return style
+
     def items(self) -> list[tuple[str, str, bool]]:
         """(key, description, enabled) for each shown binding, one per action, in binding order."""
         seen: dict[str, tuple[str, str, bool]] = {}
@@ -207,7 +214,7 @@ class KeyBar(Widget):
         return list(seen.values())
 
     def lines(self, width: int) -> list[Text]:
-        key_style = self.app.get_css_variables().get("footer-key-foreground", "")
+        key_style = self.key_style()
         lines: list[Text] = []
         line = Text()
         for key, description, enabled in self.items():

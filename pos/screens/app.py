@@ -132,8 +132,13 @@ class PosApp(TillApp):
             self.terminal_lock.release()
 
     def _refuse(self) -> None:
-        if self.return_code is None:
-            self.exit(return_code=2, message=self._refused)
+        """End with the sentence why, once the login screen is up: ending while it mounts breaks its mount."""
+        if self.return_code is not None:
+            return
+        if not self.screen.is_mounted:
+            self.set_timer(0.01, self._refuse)
+            return
+        self.exit(return_code=2, message=self._refused)
 
     def _preload_quietly(self) -> None:
         try:

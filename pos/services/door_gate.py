@@ -494,6 +494,8 @@ class GateState:
                     except DatabaseError as exc:
                         self.last_problem = str(exc)
                     except Exception:  # noqa: BLE001 - a refresh that fails is tried again next time
+                        if stop.is_set() or self._stop.is_set():
+                            return  # the gate closed its copy under this refresh as it stopped: nothing failed
                         log.exception("gate %s: refreshing the local copy failed", self.gate)
                 del current
                 stop.wait(every)

@@ -273,6 +273,9 @@ class PosApp(TillApp):
     # --- the keyboard-wedge scanner ---------------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and (held := getattr(self.screen, "held_keys", None)) is not None:
+            held.append(event)  # typed ahead of a focus move the screen has not made yet (LoginScreen)
+            return
         if isinstance(event, events.Key) and not event.is_forwarded and hasattr(self.screen, "route_scan"):
             await self._wedge_key(event)
             return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -41,6 +42,7 @@ class LoginScreen(PosScreen):
         super().__init__()
         self.first_message = message
         self.busy = False
+        self.held_keys: list[events.Key] | None = None
 
     def compose(self) -> ComposeResult:
         _ = self._
@@ -58,7 +60,23 @@ class LoginScreen(PosScreen):
         self.query_one("#name", Input).focus()
 
     def action_next(self) -> None:
-        self.after_typing(self._next)
+        # The keys typed after this Enter belong where it moves the focus, so the app holds them until it has
+        # moved: "kasse⏎0000⏎" typed ahead would otherwise put 0000 into the name (PosApp.on_event).
+        if self.held_keys is None:
+            self.held_keys = []
+            self.set_timer(0.5, self.release_keys)  # whatever happens to the field, no key stays held
+        self.after_typing(self._next_then_release)
+
+    def _next_then_release(self) -> None:
+        try:
+            self._next()
+        finally:
+            self.release_keys()
+
+    def release_keys(self) -> None:
+        held, self.held_keys = self.held_keys, None
+        for key in held or []:
+            self.app.post_message(events.Key(key.key, key.character))
 
     def _next(self) -> None:
         name = self.query_one("#name", Input)

@@ -114,3 +114,16 @@ async def test_the_collector_is_back_on_once_the_app_has_loaded(shop) -> None:
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+async def test_name_and_pin_typed_ahead_in_one_burst_log_in(shop) -> None:
+    """ "kasse⏎0000⏎" arriving at once (typed ahead, pasted, or tmux send-keys): the PIN goes into the PIN field."""
+    from textual import events
+
+    app = PosApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key in [*"kasse", "enter", *"0000", "enter"]:
+            app.post_message(events.Key(key, "\r" if key == "enter" else key))
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ShiftOpenScreen", message(pilot)

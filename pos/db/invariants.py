@@ -13,8 +13,15 @@ from sqlalchemy.engine import Engine
 
 CHECKS: dict[str, str] = {
     # availability: never more sold than the limit
+    # (an admin may lower the limit below what is sold at any time: that leaves the article sold out, and is no
+    # oversale as long as no sale came after the change)
     "oversold_articles": """
-        SELECT id, sold, stock_limit FROM article WHERE stock_limit IS NOT NULL AND sold > stock_limit
+        SELECT a.id, a.sold, a.stock_limit FROM article a
+        WHERE a.stock_limit IS NOT NULL AND a.sold > a.stock_limit AND NOT EXISTS (
+            SELECT 1 FROM audit_log g
+            WHERE g.action = 'article.set_availability' AND g.target = 'article #' || a.id
+              AND g.at >= (SELECT COALESCE(MAX(o.created_at), g.at) FROM order_line l
+                           JOIN orders o ON o.id = l.order_id WHERE l.article_id = a.id))
     """,
     # the sold counter agrees with the units not returned, plus admitted tickets returned on purpose (their
     # places were used, so they stay sold)

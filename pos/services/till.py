@@ -433,6 +433,8 @@ def keep_database_tidy(rt: Runtime, *, interval: float = 1.0) -> Callable[[], No
             try:
                 checkpoint_wal(rt.engine)
             except Exception:  # noqa: BLE001 - SQLite checkpoints by itself when this one fails
+                if stop.is_set():
+                    return  # the app is ending and closed the database under this checkpoint
                 logging.getLogger("pos.db").exception("checkpoint failed; SQLite's own one takes over")
 
     threading.Thread(target=run, name="pos-checkpoint", daemon=True).start()

@@ -112,7 +112,7 @@ class OrdersScreen(BackOfficeScreen):
     def on_mount(self) -> None:
         _ = self._
         self.sub_title = _("Orders")
-        self.show_hits_header()
+        self.fill_hits()
         self.show_order(None)
         self.query_one("#search", Input).focus()
         self.search(self.query_text)  # empty: the latest orders, newest first
@@ -151,7 +151,7 @@ class OrdersScreen(BackOfficeScreen):
         self.query_text = text.strip()
         self.call_service(find_orders, self.rt, self.actor, self.query_text, done=self.show_hits)
 
-    def show_hits_header(self, hits: Sequence[OrderHit] = ()) -> DataTable[Any]:
+    def fill_hits(self, hits: Sequence[OrderHit] = ()) -> DataTable[Any]:
         _ = self._
         table = self.query_one("#hits", DataTable)
         fill_table(
@@ -184,7 +184,7 @@ class OrdersScreen(BackOfficeScreen):
     def show_hits(self, hits: list[OrderHit], *, announce: bool = True) -> None:
         _ = self._
         self.hits = hits
-        table = self.show_hits_header(hits)
+        table = self.fill_hits(hits)
         if not hits:
             self.show_order(None)
             if self.query_text:

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 POS_CONFIG_FILE := var/pos.toml
 export POS_CONFIG := $(abspath $(POS_CONFIG_FILE))
 
-.PHONY: run test lint bench clean locale
+.PHONY: run test lint bench clean locale bytecode
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# The app's own bytecode, as pip writes it for every installed package: an editable install leaves it to the first
+# start, and with PYTHONDONTWRITEBYTECODE set every start compiled pos/ again (50 ms). Up-to-date files are skipped.
+bytecode: $(VENV)/.installed
+	$(BIN)/python -m compileall -q pos
+
 $(POS_CONFIG_FILE): | $(VENV)/.installed
 	mkdir -p var
 	$(BIN)/pos init $(POS_CONFIG_FILE) --database "sqlite:///$(abspath var/pos.db)" --printer-file "$(abspath var/printer.bin)"
 
-run: $(VENV)/.installed $(POS_CONFIG_FILE)
+run: $(VENV)/.installed bytecode $(POS_CONFIG_FILE)
 	$(BIN)/pos db upgrade
 	$(BIN)/pos demo --if-empty
 	$(BIN)/pos run
@@ -37,7 +42,7 @@ TEST_WORKERS ?= 6
 test: lint
 	env -u POS_CONFIG $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed bytecode
 	$(BIN)/python bench/run_all.py
 
 # Translations: extract the source strings, merge them into pos.po, compile pos.mo (commit both).

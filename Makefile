@@ -36,11 +36,12 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy pos/domain
 
 # Six test processes on two cores: most tests wait (on the terminal pilot, on subprocesses, on PostgreSQL), so
-# three per core keep both busy. `make test TEST_WORKERS=auto` for one per core.
+# three per core keep both busy. `make test TEST_WORKERS=auto` for one per core. Work stealing: an idle process
+# takes tests queued for a busy one, so the half-minute fuzz runs near the end do not leave the others waiting.
 TEST_WORKERS ?= 6
 
 test: lint
-	env -u POS_CONFIG $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	env -u POS_CONFIG $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed bytecode
 	$(BIN)/python bench/run_all.py

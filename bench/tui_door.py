@@ -39,8 +39,8 @@ from pos.runtime import Runtime  # noqa: E402
 from pos.screens import door as door_module  # noqa: E402
 from pos.screens.door import DoorScreen  # noqa: E402
 from pos.services.base import Actor  # noqa: E402
+from pos.services.database import keep_database_tidy  # noqa: E402
 from pos.services.door import scan, sync  # noqa: E402
-from pos.services.till import keep_database_tidy  # noqa: E402
 
 SECRET = "bench-secret-0123456789abcdef"
 BRAND = "1000"

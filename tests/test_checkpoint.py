@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pos.db.engine import checkpoint_wal
 from pos.runtime import Runtime
+from pos.services.database import keep_database_tidy
 from pos.services.operators import add_operator, list_operators
-from pos.services.till import keep_database_tidy
 from tests.factories import ADMIN
 
 

@@ -167,8 +167,8 @@ def gate_(
         return
     # Imported here, not at the top: every `pos` command loads this module, and only the gate needs these.
     from pos.devices.scanners import scanner_lines
+    from pos.services.database import keep_database_tidy
     from pos.services.door import door_actor, keep_in_sync
-    from pos.services.till import keep_database_tidy
 
     rt = load_runtime()
     rt.config.brand_secret()  # a missing secret is one sentence now, not one per scan

@@ -60,14 +60,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Table(SQLModel):
+class TableBase(SQLModel):
     """Every table's base. Rows are built by the services, never validated from outside input, so pydantic builds
     a table's validator only if something asks for it (23 fewer built at start-up: 3-8 ms)."""
 
     model_config = SQLModelConfig(defer_build=True)
 
 
-class Article(Table, table=True):
+class Article(TableBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     price_cents: int = Field(sa_type=BigCount)
@@ -91,7 +91,7 @@ class Article(Table, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class ShopGroup(Table, table=True):
+class ShopGroup(TableBase, table=True):
     """A group on the sale screen; its position decides its F-key, so a new group never moves the others."""
 
     __tablename__ = "shop_group"
@@ -100,7 +100,7 @@ class ShopGroup(Table, table=True):
     position: int = 0
 
 
-class Customer(Table, table=True):
+class Customer(TableBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str
     email: str | None = Field(default=None, index=True)
@@ -109,7 +109,7 @@ class Customer(Table, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class Operator(Table, table=True):
+class Operator(TableBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     role: str = "cashier"  # cashier | admin
@@ -118,7 +118,7 @@ class Operator(Table, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class Terminal(Table, table=True):
+class Terminal(TableBase, table=True):
     """A till by its `[terminal] name`: the counters its journal lines and Z reports are numbered by."""
 
     name: str = Field(primary_key=True)
@@ -126,7 +126,7 @@ class Terminal(Table, table=True):
     z_seq: int = 0  # the number of its last Z report
 
 
-class Shift(Table, table=True):
+class Shift(TableBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     operator_id: int | None = Field(default=None, foreign_key="operator.id", index=True)
     operator: str = ""  # who opened it (an operator's name, or the CLI's [terminal] operator)
@@ -138,7 +138,7 @@ class Shift(Table, table=True):
     z_number: int | None = None  # consecutive per terminal, given at close
 
 
-class Order(Table, table=True):
+class Order(TableBase, table=True):
     __tablename__ = "orders"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -160,7 +160,7 @@ class Order(Table, table=True):
     refunded_cents: int = Field(default=0, sa_type=BigInteger)  # paid back by returns so far
 
 
-class OrderLine(Table, table=True):
+class OrderLine(TableBase, table=True):
     __tablename__ = "order_line"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -179,7 +179,7 @@ class OrderLine(Table, table=True):
     returned_quantity: int = 0  # units given back by returns (a ticket line: 1 once its ticket is returned)
 
 
-class Ticket(Table, table=True):
+class Ticket(TableBase, table=True):
     """One admission; its serial is its id, so a scanned code finds it by primary key."""
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
@@ -205,7 +205,7 @@ class Ticket(Table, table=True):
     changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
-class Entry(Table, table=True):
+class Entry(TableBase, table=True):
     """An accepted scan (a registration). The first is also on the ticket; the rest are its repeat protocol."""
 
     __table_args__ = (Index("ix_entry_ticket_id_at", "ticket_id", "at"),)
@@ -222,7 +222,7 @@ class Entry(Table, table=True):
     offline: bool = False  # admitted by a gate without the database, uploaded later
 
 
-class ScanLog(Table, table=True):
+class ScanLog(TableBase, table=True):
     """Rejected scans, for the door's statistics."""
 
     __tablename__ = "scan_log"
@@ -238,7 +238,7 @@ class ScanLog(Table, table=True):
     offline: bool = False
 
 
-class DoorConflict(Table, table=True):
+class DoorConflict(TableBase, table=True):
     """An entry a gate admitted offline that breaks a rule in the database (used meanwhile, voided, unknown).
 
     The entry is recorded all the same (the person is inside); an admin resolves the conflict: `accepted`
@@ -264,7 +264,7 @@ class DoorConflict(Table, table=True):
     resolved_by: str | None = None
 
 
-class PromoCode(Table, table=True):
+class PromoCode(TableBase, table=True):
     __tablename__ = "promo_code"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -279,21 +279,21 @@ class PromoCode(Table, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class PromoUnlock(Table, table=True):
+class PromoUnlock(TableBase, table=True):
     __tablename__ = "promo_unlock"
 
     promo_code_id: int = Field(foreign_key="promo_code.id", primary_key=True)
     article_id: int = Field(foreign_key="article.id", primary_key=True)
 
 
-class PromoAppliesTo(Table, table=True):
+class PromoAppliesTo(TableBase, table=True):
     __tablename__ = "promo_applies_to"
 
     promo_code_id: int = Field(foreign_key="promo_code.id", primary_key=True)
     article_id: int = Field(foreign_key="article.id", primary_key=True)
 
 
-class PromoUse(Table, table=True):
+class PromoUse(TableBase, table=True):
     __tablename__ = "promo_use"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -304,7 +304,7 @@ class PromoUse(Table, table=True):
     returned: bool = False
 
 
-class AuditLog(Table, table=True):
+class AuditLog(TableBase, table=True):
     __tablename__ = "audit_log"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -317,7 +317,7 @@ class AuditLog(Table, table=True):
     after: str | None = None  # JSON
 
 
-class PrintJob(Table, table=True):
+class PrintJob(TableBase, table=True):
     __tablename__ = "print_job"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -333,7 +333,7 @@ class PrintJob(Table, table=True):
     printed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class OutboxMail(Table, table=True):
+class OutboxMail(TableBase, table=True):
     __tablename__ = "outbox_mail"
     __table_args__ = (UniqueConstraint("ticket_id", "generation"),)
 
@@ -351,7 +351,7 @@ class OutboxMail(Table, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class JournalLine(Table, table=True):
+class JournalLine(TableBase, table=True):
     """One movement of money at a till, append-only, numbered without gaps per terminal.
 
     kind: sale | return | float | cash_in | cash_out | difference. Amounts are signed: a return or a cash out
@@ -377,7 +377,7 @@ class JournalLine(Table, table=True):
     tse_outage: bool = False
 
 
-class JournalTender(Table, table=True):
+class JournalTender(TableBase, table=True):
     __tablename__ = "journal_tender"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -388,7 +388,7 @@ class JournalTender(Table, table=True):
     change_cents: int = Field(default=0, sa_type=BigInteger)
 
 
-class JournalVat(Table, table=True):
+class JournalVat(TableBase, table=True):
     __tablename__ = "journal_vat"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -399,7 +399,7 @@ class JournalVat(Table, table=True):
     gross_cents: int = Field(sa_type=BigInteger)
 
 
-class JournalGroup(Table, table=True):
+class JournalGroup(TableBase, table=True):
     __tablename__ = "journal_group"
 
     id: int | None = Field(default=None, primary_key=True)

@@ -89,6 +89,7 @@ class PosApp(TillApp):
         self._preloading.start()
         self._release_timer: Timer | None = None
         self.terminal_lock: Any = None  # held while the app runs: one app per terminal name
+        self._stop_tidying: Callable[[], None] | None = None  # the background checkpoints, once started
 
     def on_mount(self) -> None:
         if self.rt.config.terminal.kiosk:
@@ -125,9 +126,8 @@ class PosApp(TillApp):
         stop = getattr(self, "_mail_stop", None)
         if stop is not None:
             stop.set()
-        stop_tidying = getattr(self, "_stop_tidying", None)
-        if stop_tidying is not None:
-            stop_tidying()
+        if self._stop_tidying is not None:
+            self._stop_tidying()
         if self.terminal_lock is not None:
             self.terminal_lock.release()
 
@@ -154,7 +154,8 @@ class PosApp(TillApp):
         """While the cashier types the PIN: hold this terminal's name, load the services and the sale screen,
         fetch the articles. A second app with the same terminal name is refused and ends with one sentence."""
         from pos.errors import PosError
-        from pos.services.till import claim_terminal, keep_database_tidy
+        from pos.services.database import keep_database_tidy
+        from pos.services.till import claim_terminal
 
         try:
             self.terminal_lock = claim_terminal(self.rt)

@@ -8,9 +8,6 @@ screen, the printout and `pos shift report` show the same figures to the cent.
 from __future__ import annotations
 
 import hashlib
-import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -20,7 +17,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select, update
 
 from pos.db import audit
-from pos.db.engine import checkpoint_wal, transaction
+from pos.db.engine import transaction
 from pos.db.journal import book, entries, hold_open_shift, next_z_number, open_shift_of
 from pos.db.models import JournalLine, Operator, Shift
 from pos.db.terminal_lock import TerminalBusy, acquire
@@ -419,26 +416,6 @@ def log_in(rt: Runtime, name: str, pin: str) -> Login:
     """Check the PIN, then look for this terminal's open shift: what the login screen needs, in one call."""
     actor = check_pin(rt, name, pin)
     return Login(actor, shift_for_login(rt, actor))
-
-
-def keep_database_tidy(rt: Runtime, *, interval: float = 1.0) -> Callable[[], None]:
-    """While an app runs (till, door, gate): SQLite's log is checkpointed every `interval` seconds in the
-    background, so no sale or scan pays for it. Returns the function that stops it; a no-op on PostgreSQL."""
-    stop = threading.Event()
-    if rt.engine.dialect.name != "sqlite":
-        return stop.set
-
-    def run() -> None:
-        while not stop.wait(interval):
-            try:
-                checkpoint_wal(rt.engine)
-            except Exception:  # noqa: BLE001 - SQLite checkpoints by itself when this one fails
-                if stop.is_set():
-                    return  # the app is ending and closed the database under this checkpoint
-                logging.getLogger("pos.db").exception("checkpoint failed; SQLite's own one takes over")
-
-    threading.Thread(target=run, name="pos-checkpoint", daemon=True).start()
-    return stop.set
 
 
 def claim_terminal(rt: Runtime) -> Any:

@@ -4,7 +4,9 @@ A fresh Python process starts the app the way the `pos run` console script does 
 pos/commands/launch.py: the config file read, the runtime made), headless at 120x40, logs in as the demo
 cashier (the name and PIN keys are posted at once, faster than anyone types, so the login waits for the
 database stack to load) and waits until the sale screen has its articles and has been painted. The clock
-starts before the process is spawned and stops at that paint (CLOCK_MONOTONIC is shared between processes).
+starts before the process is spawned and stops at the first frame of the sale screen that Textual hands to the
+terminal (headless here: the same frame, not written out); the run checks that the frame holds the article
+tiles (CLOCK_MONOTONIC is shared between processes).
 `cpu_to_paint_s` is the process's CPU time up to that paint: start-up is CPU-bound (imports, then Textual),
 so it says what an idle machine would show. Start-up must stay independent of the number of tickets:
 articles are loaded in one query and tickets are never counted. `paced_enter_to_sale_s` is the wait a cashier
@@ -82,9 +84,27 @@ def child(config_file: str, paced: bool = False) -> None:
     app = cashier_app(config_path=config_file)
 
     reported: dict[str, float] = {}
+    stamps: dict[str, float] = {"imported": imported}
+    first_frame: list[str] = []
+    display = app._display
+
+    def stamp_first_frame(screen: object, update: object) -> None:
+        """The frame Textual hands to the terminal (headless here: the same frame, not written)."""
+        display(screen, update)  # type: ignore[arg-type]
+        if (
+            update is not None
+            and not first_frame
+            and not app._batch_count
+            and type(screen).__name__ == "SaleScreen"
+            and getattr(screen, "loaded", False)
+        ):
+            stamps["sale_painted"] = time.monotonic()
+            stamps["cpu_at_paint"] = time.process_time()
+            first_frame.append("".join(segment.text for segment in app.console.render(update)))  # type: ignore[arg-type]
+
+    app._display = stamp_first_frame  # type: ignore[method-assign]
 
     async def run() -> dict[str, float]:
-        stamps: dict[str, float] = {"imported": imported}
         async with app.run_test(size=(120, 40)):
             while type(app.screen).__name__ != "LoginScreen":
                 await asyncio.sleep(0.001)
@@ -99,15 +119,17 @@ def child(config_file: str, paced: bool = False) -> None:
                         await asyncio.sleep(0.001)
                 stamps[f"{field}_entered"] = time.monotonic()
                 app.post_message(events.Key("enter", None))
-            painted = asyncio.Event()
-            while not (type(app.screen).__name__ == "SaleScreen" and getattr(app.screen, "loaded", False)):
+            while "sale_painted" not in stamps:
                 await asyncio.sleep(0.001)
-            app.screen.call_after_refresh(painted.set)
-            await painted.wait()
-            stamps["sale_painted"] = time.monotonic()
-            stamps["cpu_at_paint"] = time.process_time()
-            tiles = len(app.screen.query_one("#grid").tiles)  # type: ignore[attr-defined]
-            stamps["tiles"] = float(tiles)
+            settled = asyncio.Event()
+            app.screen.call_after_refresh(settled.set)
+            await settled.wait()
+            stamps["sale_settled"] = time.monotonic()
+            grid = app.screen.query_one("#grid")
+            stamps["tiles"] = float(len(grid.tiles))  # type: ignore[attr-defined]
+            # The frame stamped holds the tiles: the first article's name is in its text.
+            first_name = grid.tiles[0].name[:8]  # type: ignore[attr-defined]
+            stamps["tiles_in_first_frame"] = float(first_name in first_frame[0])
             # Reported before the app shuts down: tearing it down a few ms after a screen mounted can trip
             # over a Header still mounting (Textual), which says nothing about the start-up measured here.
             print(json.dumps(stamps), flush=True)
@@ -135,7 +157,9 @@ def measure(config_file: Path, *, paced: bool = False) -> dict[str, float]:
         "login_shown_s": stamps["login_shown"] - started,
         "login_to_sale_s": stamps["sale_painted"] - stamps["login_shown"],
         "enter_to_sale_s": stamps["sale_painted"] - stamps["pin_entered"],
+        "settled_s": stamps["sale_settled"] - started,
         "tiles": stamps["tiles"],
+        "tiles_in_first_frame": stamps["tiles_in_first_frame"],
     }
 
 
@@ -176,6 +200,9 @@ def main() -> int:
         "imports_s": round(statistics.median(r["imports_s"] for r in results), 3),
         "login_shown_s": round(statistics.median(r["login_shown_s"] for r in results), 3),
         "login_to_sale_s": round(statistics.median(r["login_to_sale_s"] for r in results), 3),
+        # Textual lays the screen out once more after its first frame (the login screen's removal, the header's
+        # title); this is when that second frame is done and the app is idle.
+        "settled_s": round(statistics.median(r["settled_s"] for r in results), 3),
         "tiles_shown": int(results[0]["tiles"]),
         # A person types slower than the app loads: from the PIN's Enter to the painted sale screen then.
         "paced_enter_to_sale_s": round(statistics.median(r["enter_to_sale_s"] for r in paced), 3),
@@ -184,7 +211,7 @@ def main() -> int:
                 "name": "start to first painted sale screen (median)",
                 "target": f"<= {TARGET_S} s",
                 "measured": f"{median:.3f} s",
-                "pass": median <= TARGET_S,
+                "pass": median <= TARGET_S and all(r["tiles_in_first_frame"] for r in results),
             }
         ],
     }

@@ -12,6 +12,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
+from textual.timer import Timer
 from textual.widgets import Header, Input, Label, Static
 
 from pos.errors import PosError
@@ -43,6 +44,7 @@ class LoginScreen(PosScreen):
         self.first_message = message
         self.busy = False
         self.held_keys: list[events.Key] | None = None
+        self._hold_timer: Timer | None = None  # the safety net of the current hold, stopped with it
 
     def compose(self) -> ComposeResult:
         _ = self._
@@ -64,7 +66,7 @@ class LoginScreen(PosScreen):
         # moved: "kasse⏎0000⏎" typed ahead would otherwise put 0000 into the name (PosApp.on_event).
         if self.held_keys is None:
             self.held_keys = []
-            self.set_timer(0.5, self.release_keys)  # whatever happens to the field, no key stays held
+            self._hold_timer = self.set_timer(0.5, self.release_keys)  # whatever happens, no key stays held
         self.after_typing(self._next_then_release)
 
     def _next_then_release(self) -> None:
@@ -74,6 +76,9 @@ class LoginScreen(PosScreen):
             self.release_keys()
 
     def release_keys(self) -> None:
+        if self._hold_timer is not None:  # else it would cut a later hold short
+            self._hold_timer.stop()
+            self._hold_timer = None
         held, self.held_keys = self.held_keys, None
         for key in held or []:
             self.app.post_message(events.Key(key.key, key.character))

@@ -127,3 +127,24 @@ async def test_name_and_pin_typed_ahead_in_one_burst_log_in(shop) -> None:
             app.post_message(events.Key(key, "\r" if key == "enter" else key))
         await settle(pilot)
         assert type(app.screen).__name__ == "ShiftOpenScreen", message(pilot)
+
+
+async def test_the_safety_release_of_one_hold_does_not_cut_a_later_hold_short(shop) -> None:
+    """Each Enter holds the keys typed after it until the focus has moved, with a 0.5 s safety release; the
+    release of an earlier hold (long done) must not hand out the keys of a later one too early."""
+    from textual import events
+
+    app = PosApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # an empty name: the hold ends at once, its safety release is still due
+        await settle(pilot)
+        screen = app.screen
+        assert screen.held_keys is None
+        screen.held_keys = [events.Key("1", "1")]  # a later hold, still waiting for its focus move
+        await pilot.pause(0.7)
+        assert screen.held_keys is not None, (
+            "the earlier hold's safety release handed out the later hold's keys"
+        )
+        assert [key.key for key in screen.held_keys] == ["1"]
+        screen.release_keys()

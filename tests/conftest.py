@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
@@ -21,6 +22,12 @@ from pos.config import Config, parse_config
 from pos.runtime import Runtime
 
 pytest_plugins = ["tests.printing.fixtures"]
+
+# A shell without job control starts background commands with Ctrl+C ignored (POSIX), and Python then never
+# installs its own handler: the tests that stop a `pos` process with SIGINT, or check that the kiosk till gives
+# Ctrl+C back, need it as an interactive run has it, in this process and in the processes it starts.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 PG_URL = os.environ.get("POS_TEST_PG_URL")
 TEST_SECRET = "test-secret-0123456789abcdef"

@@ -70,18 +70,20 @@ def config(parse_config: object) -> object:
 def child(config_file: str, paced: bool = False) -> None:
     """Runs in the measured process: start the app, log in, report when the sale screen is painted. `paced`:
     the PIN's Enter comes once the app has loaded in the background what it loads while a person types."""
-    import asyncio
     import gc
 
     gc.disable()  # as pos/__main__.py does for `pos run` (the app turns it back on)
     sys.path.insert(0, str(ROOT))
-    from textual import events
-
     import pos.__main__  # noqa: F401 - the console script's module, as `pos run` loads it
     from pos.commands.launch import cashier_app
 
+    # As `pos run` (pos/commands/launch.py): the child that loads the database side is forked first.
+    app = cashier_app(config_path=config_file, login_helper=True)
+    import asyncio
+
+    from textual import events
+
     imported = time.monotonic()
-    app = cashier_app(config_path=config_file)
 
     reported: dict[str, float] = {}
     stamps: dict[str, float] = {"imported": imported}
@@ -100,6 +102,7 @@ def child(config_file: str, paced: bool = False) -> None:
         ):
             stamps["sale_painted"] = time.monotonic()
             stamps["cpu_at_paint"] = time.process_time()
+            stamps["sqlalchemy_at_paint"] = float("sqlalchemy" in sys.modules)
             first_frame.append("".join(segment.text for segment in app.console.render(update)))  # type: ignore[arg-type]
 
     app._display = stamp_first_frame  # type: ignore[method-assign]
@@ -114,8 +117,8 @@ def child(config_file: str, paced: bool = False) -> None:
                     await asyncio.sleep(0.001)
                 for key in text:
                     app.post_message(events.Key(key, key))
-                if paced and field == "pin":
-                    while app._preloading.is_alive():
+                if paced and field == "pin":  # the child has checked the terminal and fetched the articles,
+                    while app._preloading.is_alive():  # and this process has loaded its database side
                         await asyncio.sleep(0.001)
                 stamps[f"{field}_entered"] = time.monotonic()
                 app.post_message(events.Key("enter", None))

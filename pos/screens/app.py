@@ -22,11 +22,13 @@ from pos.i18n import N_, venue_language
 from pos.runtime import Runtime
 from pos.screens.base import TillApp
 from pos.screens.scanner import KeyboardWedge, is_scannable
+from pos.services.loading import load_database_side
 
 if TYPE_CHECKING:
-    from pos.services.articles import ArticleView
+    from pos.errors import PosError
+    from pos.screens.login_helper import LoginHelper
     from pos.services.base import Actor
-    from pos.services.till import ShiftView
+    from pos.services.views import ArticleView, Login, ShiftView
 
 
 def _sale_screen() -> Screen[object]:
@@ -36,18 +38,21 @@ def _sale_screen() -> Screen[object]:
 
 
 def _door_screen() -> Screen[object]:
+    load_database_side()
     from pos.screens.door import DoorScreen
 
     return DoorScreen()
 
 
 def _orders_screen() -> Screen[object]:
+    load_database_side()
     from pos.screens.orders import OrdersScreen
 
     return OrdersScreen()
 
 
 def _admin_screen() -> Screen[object]:
+    load_database_side()
     from pos.screens.admin import AdminScreen
 
     return AdminScreen()
@@ -73,9 +78,11 @@ class PosApp(TillApp):
         Binding("ctrl+t", "open_section('admin')", N_("Admin"), key_display="^T"),
     ]
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, login_helper: LoginHelper | None = None) -> None:
         super().__init__()
         self.rt = rt
+        self.login_helper = login_helper  # `pos run`: the database side loads in a forked child meanwhile
+        self.painted_after_login = threading.Event()  # the first screen after a login is on the terminal
         self.lang = venue_language(rt.config.venue)
         self.operator: Actor | None = None
         self.shift: ShiftView | None = None
@@ -85,11 +92,17 @@ class PosApp(TillApp):
         # and the event loop leave it room), not after.
         self._mounted = threading.Event()
         self._refused: str | None = None  # why this app may not run (its terminal name is taken)
-        self._preloading = threading.Thread(target=self._preload_quietly, name="preload", daemon=True)
+        self._preloading = threading.Thread(
+            target=self._preload_quietly,
+            args=(self._preload if login_helper is None else self._preload_after_helper,),
+            name="preload",
+            daemon=True,
+        )
         self._preloading.start()
         self._release_timer: Timer | None = None
         self.terminal_lock: Any = None  # held while the app runs: one app per terminal name
         self._stop_tidying: Callable[[], None] | None = None  # the background checkpoints, once started
+        self._mail_stop: threading.Event | None = None  # the background mail sender's, once started
 
     def on_mount(self) -> None:
         if self.rt.config.terminal.kiosk:
@@ -104,11 +117,6 @@ class PosApp(TillApp):
         self._mounted.set()
         if self._refused is not None:
             self.call_after_refresh(self._refuse)
-        if self.rt.config.smtp.host:
-            # Ticket mails that failed (SMTP outage) are retried in the background while the till runs.
-            from pos.services.delivery import start_sender
-
-            self._mail_stop = start_sender(self.rt)[1]
 
     async def action_quit(self) -> None:
         """Ctrl+Q; on a kiosk till (`[terminal] kiosk`) only after an admin's name and PIN."""
@@ -123,13 +131,14 @@ class PosApp(TillApp):
         unlock = getattr(self, "_unlock", None)
         if unlock is not None:
             unlock()
-        stop = getattr(self, "_mail_stop", None)
-        if stop is not None:
-            stop.set()
+        if self._mail_stop is not None:
+            self._mail_stop.set()
         if self._stop_tidying is not None:
             self._stop_tidying()
         if self.terminal_lock is not None:
             self.terminal_lock.release()
+        if self.login_helper is not None:
+            self.login_helper.close()
 
     def _refuse(self) -> None:
         """End with the sentence why, once the login screen is up: ending while it mounts breaks its mount."""
@@ -140,9 +149,9 @@ class PosApp(TillApp):
             return
         self.exit(return_code=2, message=self._refused)
 
-    def _preload_quietly(self) -> None:
+    def _preload_quietly(self, preload: Callable[[], None]) -> None:
         try:
-            self._preload()
+            preload()
         except Exception:  # noqa: BLE001 - the login and the sale screen load what they need themselves
             logging.getLogger("pos.screens").exception("preloading failed")
         finally:
@@ -150,28 +159,77 @@ class PosApp(TillApp):
                 gc.freeze()  # what start-up loaded stays for good: the collector need not walk it
                 gc.enable()
 
-    def _preload(self) -> None:
+    def _preload(self, *, fetch_articles: bool = True) -> None:
         """While the cashier types the PIN: hold this terminal's name, load the services and the sale screen,
         fetch the articles. A second app with the same terminal name is refused and ends with one sentence."""
         from pos.errors import PosError
+
+        load_database_side()
         from pos.services.database import keep_database_tidy
         from pos.services.till import claim_terminal
 
         try:
             self.terminal_lock = claim_terminal(self.rt)
         except PosError as exc:
-            self._refused = exc.in_language(self.lang)
-            if self._mounted.is_set():  # else on_mount sees it
-                self.call_from_thread(self._refuse)
+            self._refuse_from_thread(exc)
             return
         self._stop_tidying = keep_database_tidy(self.rt)
+        if self.rt.config.smtp.host:
+            # Ticket mails that failed (SMTP outage) are retried in the background while the till runs.
+            from pos.services.delivery import start_sender
+
+            self._mail_stop = start_sender(self.rt)[1]
         import pos.screens.sale  # noqa: F401
         from pos.services.articles import list_articles
         from pos.services.base import system_actor
 
-        self.prefetched_articles = list_articles(self.rt, system_actor(self.rt), this_terminal=True)
+        if fetch_articles:
+            self.prefetched_articles = list_articles(self.rt, system_actor(self.rt), this_terminal=True)
+
+    def _preload_after_helper(self) -> None:
+        """The same with the forked child (pos/screens/login_helper.py) loading the database side meanwhile: its
+        articles for the first sale screen; this process's own database side while the PIN is still typed, or
+        after the next screen is painted when the login was typed ahead and came first."""
+        from pos.errors import PosError
+
+        helper = self.login_helper
+        assert helper is not None
+        try:
+            articles = helper.articles()
+        except PosError as exc:
+            self._refuse_from_thread(exc)
+            return
+        if helper.logins_asked:  # typed ahead: the child checks it, and the next screen is painted first
+            helper.wait_for_logins()
+        elif articles is not None and self.prefetched_articles is None:
+            self.prefetched_articles = articles
+        import pos.screens.sale  # noqa: F401
+
+        if helper.logged_in:
+            self.painted_after_login.wait(timeout=5)
+        self._preload(fetch_articles=articles is None)
+
+    def _refuse_from_thread(self, error: PosError) -> None:
+        self._refused = error.in_language(self.lang)
+        if self._mounted.is_set():  # else on_mount sees it
+            self.call_from_thread(self._refuse)
 
     # --- who is working ---------------------------------------------------------------------------------
+
+    def check_login(self, name: str, pin: str) -> Login:
+        """The operator and what their login finds on this terminal, checked by the forked child while it runs
+        (pos/screens/login_helper.py), else in this process; runs in a worker (the imports too)."""
+        helper = self.login_helper
+        if helper is not None:
+            login = helper.log_in(name, pin)
+            if login is not None:
+                if self.prefetched_articles is None:
+                    self.prefetched_articles = helper.articles()
+                return login
+        load_database_side()
+        from pos.services.till import log_in
+
+        return log_in(self.rt, name, pin)
 
     def show_login(self, message: str = "") -> None:
         from pos.screens.login import LoginScreen
@@ -246,6 +304,7 @@ class PosApp(TillApp):
 
     def show_orders(self, query: str) -> None:
         """The orders screen on top, searching `query` (from a ticket's detail: its order)."""
+        load_database_side()
         from pos.screens.orders import OrdersScreen
 
         self.push_screen(OrdersScreen(query=query))

@@ -28,9 +28,8 @@ from pos.i18n import Language
 from pos.runtime import Runtime
 
 if TYPE_CHECKING:
-    from pos.services.articles import ArticleView
     from pos.services.base import Actor
-    from pos.services.till import ShiftView
+    from pos.services.views import ArticleView, ShiftView
 
 T = TypeVar("T")
 log = logging.getLogger("pos.screens")
@@ -64,6 +63,14 @@ class TillApp(App[None]):
 
     def show_orders(self, query: str) -> None:
         raise NotImplementedError
+
+
+def _with_database_side(service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """In the worker: the database side first (pos/services/loading.py), then the use case."""
+    from pos.services.loading import load_database_side
+
+    load_database_side()
+    return service(*args, **kwargs)
 
 
 class Services:
@@ -106,13 +113,18 @@ class Services:
         failed: Callable[[PosError], object] | None = None,
         group: str = "db",
         exclusive: bool = False,
+        database_side: bool = True,
         **kwargs: Any,
     ) -> Worker[None]:
-        """Run `service(*args, **kwargs)` in a thread; then `done(result)` or `failed(error)` on the screen."""
+        """Run `service(*args, **kwargs)` in a thread; then `done(result)` or `failed(error)` on the screen.
+        `database_side=False`: the service loads it itself if it needs it (the login, PosApp.check_login)."""
 
         async def run() -> None:
             try:
-                result = await asyncio.to_thread(service, *args, **kwargs)
+                if database_side:
+                    result = await asyncio.to_thread(_with_database_side, service, *args, **kwargs)
+                else:
+                    result = await asyncio.to_thread(service, *args, **kwargs)
             except PosError as exc:
                 if self.is_attached:  # type: ignore[attr-defined]
                     (failed or self.show_error)(exc)

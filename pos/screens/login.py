@@ -22,14 +22,7 @@ from pos.screens.base import PosScreen, footer
 if TYPE_CHECKING:  # the services load in the background while the login screen is up (see PosApp)
     from pos.runtime import Runtime
     from pos.services.base import Actor
-    from pos.services.till import Login, LoginShift
-
-
-def log_in(rt: Runtime, name: str, pin: str) -> Login:
-    """The operator and what their login finds on this terminal; runs in a worker (the imports too)."""
-    from pos.services.till import log_in as check
-
-    return check(rt, name, pin)
+    from pos.services.views import Login, LoginShift
 
 
 class LoginScreen(PosScreen):
@@ -94,7 +87,12 @@ class LoginScreen(PosScreen):
             self.busy = True
             self.say(self._("Checking ..."))
             self.call_service(
-                log_in, self.rt, name.value, pin.value, done=self._logged_in, failed=self._refused
+                self.app.check_login,
+                name.value,
+                pin.value,
+                done=self._logged_in,
+                failed=self._refused,
+                database_side=False,  # the child may check it (PosApp.check_login)
             )
 
     def action_reset(self) -> None:
@@ -112,6 +110,12 @@ class LoginScreen(PosScreen):
 
     def _logged_in(self, login: Login) -> None:
         self.busy = False
+        try:
+            self._go_on(login)
+        finally:  # the app loads the rest once the screen it went to is painted (PosApp, with a login helper)
+            self.app.screen.call_after_refresh(self.app.painted_after_login.set)
+
+    def _go_on(self, login: Login) -> None:
         if login.actor.role == "admin":
             self.app.start_admin(login.actor)
             return

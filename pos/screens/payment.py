@@ -28,8 +28,8 @@ from pos.services.delivery import PrintOutcome, print_order, retry_print, send_p
 from pos.wording import print_result, tender_name
 
 if TYPE_CHECKING:
-    from pos.services.articles import ArticleView
     from pos.services.delivery import SendOutcome
+    from pos.services.views import ArticleView
 
 
 class CodeTable(DataTable[str]):

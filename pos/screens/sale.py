@@ -28,10 +28,13 @@ from pos.i18n import N_
 from pos.screens.base import PosScreen, footer
 from pos.screens.cart import Cart, CartEntry
 from pos.screens.widgets import QUICK_KEYS, ArticleGrid, Tile, fit
-from pos.services.articles import ArticleView, article_by_code, list_articles
+from pos.services.loading import load_database_side
+from pos.services.views import ArticleView
 
 if TYPE_CHECKING:
     from pos.domain.cart_link import CartLink
+    from pos.runtime import Runtime
+    from pos.services.base import Actor
     from pos.services.checkout import Quote
     from pos.services.promos import Unlocked
 
@@ -40,8 +43,23 @@ PRELOAD_AFTER_PAINT_S = 0.3
 GROUP_KEYS = 8
 
 
+def list_articles(rt: Runtime, actor: Actor, *, this_terminal: bool) -> list[ArticleView]:
+    """The articles, loaded with the database side in the worker that runs it: the first sale screen can be up
+    before this process has loaded SQLAlchemy (pos/screens/login_helper.py)."""
+    from pos.services.articles import list_articles as articles
+
+    return articles(rt, actor, this_terminal=this_terminal)
+
+
+def article_by_code(rt: Runtime, actor: Actor, code: str) -> ArticleView | None:
+    from pos.services.articles import article_by_code as by_code
+
+    return by_code(rt, actor, code)
+
+
 def _preload_payment() -> None:
     """Once the sale screen is up: load what paying, scans and closing the shift need, so F12 opens at once."""
+    load_database_side()
     import pos.screens.order
     import pos.screens.payment
     import pos.screens.shift
@@ -325,6 +343,7 @@ class SaleScreen(PosScreen):
             self.query_one("#grid", ArticleGrid).focus()
 
     def enter_unlock_code(self, code: str) -> None:
+        load_database_side()  # it may still be loading in the background (pos/services/loading.py)
         from pos.services.promos import unlock
 
         codes = list(dict.fromkeys([*self.cart.unlock_codes, code.upper()]))
@@ -425,6 +444,7 @@ class SaleScreen(PosScreen):
         self.cart_changed()
 
     def cart_changed(self) -> None:
+        load_database_side()
         from pos.services.checkout import quote
 
         self.quote = None
@@ -494,6 +514,7 @@ class SaleScreen(PosScreen):
         """A scanner burst, wherever the focus is: ticket code, cart link or article barcode. It is never
         typed as keys: a code that is none of these, scanned on the tiles or the cart, is said to be unknown."""
         if looks_like_ticket_code(scanned):
+            load_database_side()
             from pos.services.orders import order_of_ticket
 
             self.say(self._("Looking up ticket {code} ...").format(code=scanned))
@@ -540,6 +561,7 @@ class SaleScreen(PosScreen):
         self.app.push_screen(OrderScreen(order), callback=lambda _changed: self.reload_articles())
 
     def open_cart_link(self, url: str) -> None:
+        load_database_side()
         from pos.services.checkout import read_cart_link
 
         self.call_service(

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
@@ -15,71 +13,13 @@ from pos.db import audit
 from pos.db.articles import ensure_shop_group, find_article
 from pos.db.engine import transaction
 from pos.db.models import Article, ShopGroup
-from pos.domain.availability import remaining
-from pos.domain.clock import iso_local
-from pos.domain.money import rate_number
-from pos.domain.repeat import limit_json
 from pos.domain.roles import Role
 from pos.errors import NotFound, Refused
 from pos.i18n import venue_language
 from pos.runtime import Runtime
 from pos.services.base import Actor, require
+from pos.services.views import ArticleView
 from pos.wording import default_group, default_shop_group
-
-
-@dataclass(frozen=True)
-class ArticleView:
-    """An article as every face sees it (the table row's values, nothing attached to a session)."""
-
-    id: int
-    name: str
-    price_cents: int
-    vat_bp: int
-    group: str
-    shop_group: str
-    assortment: str
-    is_ticket: bool
-    hidden: bool
-    stock_limit: int | None
-    sold: int
-    valid_from: datetime | None
-    valid_until: datetime | None
-    event_date: date | None
-    repeat: str
-    repeat_limit: int | None
-    ean: str | None
-    position: int
-
-    @property
-    def remaining(self) -> int | None:
-        return remaining(self.stock_limit, self.sold)
-
-    @property
-    def sold_out(self) -> bool:
-        return self.remaining == 0
-
-    def json(self, zone: ZoneInfo) -> dict[str, Any]:
-        left = self.remaining
-        return {
-            "id": self.id,
-            "name": self.name,
-            "price_cents": self.price_cents,
-            "vat": rate_number(self.vat_bp),
-            "group": self.group,
-            "shop_group": self.shop_group,
-            "assortment": self.assortment,
-            "ticket": self.is_ticket,
-            "hidden": self.hidden,
-            "limit": self.stock_limit,
-            "available": left,
-            "sold_out": left == 0,
-            "valid_from": iso_local(self.valid_from, zone),
-            "valid_until": iso_local(self.valid_until, zone),
-            "event_date": self.event_date.isoformat() if self.event_date else None,
-            "repeat": self.repeat,
-            "repeat_limit": limit_json(self.repeat, self.repeat_limit),
-        }
-
 
 _VIEW_FIELDS = tuple(f.name for f in fields(ArticleView))
 

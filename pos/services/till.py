@@ -29,24 +29,12 @@ from pos.errors import NotFound, Refused
 from pos.runtime import Runtime
 from pos.services.base import Actor, require
 from pos.services.operators import log_in as check_pin
+from pos.services.views import Login, LoginShift, ShiftView
 
 # Printing, delivery and fiscal signing are imported inside the use cases that print or sign: the login (which
 # loads this module) stays lean, so the cashier app reaches its sale screen sooner.
 if TYPE_CHECKING:
     from pos.services.delivery import PrintOutcome
-
-
-@dataclass(frozen=True)
-class ShiftView:
-    id: int
-    terminal: str
-    operator: str
-    operator_id: int | None
-    opened_at: datetime
-    float_cents: int
-    closed_at: datetime | None
-    counted_cents: int | None
-    z_number: int | None
 
 
 def _view(shift: Shift) -> ShiftView:
@@ -62,15 +50,6 @@ def _view(shift: Shift) -> ShiftView:
         shift.counted_cents,
         shift.z_number,
     )
-
-
-@dataclass(frozen=True)
-class LoginShift:
-    """What a login finds on this terminal: its own open shift, none, or another operator's open shift."""
-
-    state: str  # own | none | other
-    shift: ShiftView | None = None
-    operator: str = ""
 
 
 def _lock_terminal(session: Session, terminal: str) -> None:
@@ -402,14 +381,6 @@ def report_json(figures: ShiftFigures, zone: ZoneInfo) -> dict[str, Any]:
 
 
 # --- login and the terminal ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Login:
-    """Who logged in, and what the login found on this terminal."""
-
-    actor: Actor
-    shift: LoginShift
 
 
 def log_in(rt: Runtime, name: str, pin: str) -> Login:

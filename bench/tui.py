@@ -1,16 +1,17 @@
 """Cashier app start-up: time from launching the process to the first painted sale screen, 100,000 tickets sold.
 
 A fresh Python process starts the app the way the `pos run` console script does (pos/__main__.py, then
-pos/commands/launch.py: the config file read, the runtime made), headless at 120x40, logs in as the demo
-cashier (the name and PIN keys are posted at once, faster than anyone types, so the login waits for the
-database stack to load) and waits until the sale screen has its articles and has been painted. The clock
-starts before the process is spawned and stops at the first frame of the sale screen that Textual hands to the
-terminal (headless here: the same frame, not written out); the run checks that the frame holds the article
-tiles (CLOCK_MONOTONIC is shared between processes).
-`cpu_to_paint_s` is the process's CPU time up to that paint: start-up is CPU-bound (imports, then Textual),
-so it says what an idle machine would show. Start-up must stay independent of the number of tickets:
-articles are loaded in one query and tickets are never counted. `paced_enter_to_sale_s` is the wait a cashier
-sees after the PIN's Enter when the typing took longer than the background loading (runs of their own).
+pos/commands/launch.py: the login helper forked, the config file read, the runtime made), headless at 120x40,
+logs in as the demo cashier (the name and PIN keys are posted at once, faster than anyone types, so the login
+waits for the database side to load in the helper) and waits until the sale screen has its articles and has
+been painted. The clock starts before the process is spawned and stops at the first frame of the sale screen
+that Textual hands to the terminal (headless here: the same frame, not written out); the run checks that the
+frame holds the article tiles (CLOCK_MONOTONIC is shared between processes). `settled_s`: when Textual has
+done its second layout pass after that frame and the app is idle.
+`cpu_to_paint_s` is the app process's CPU time up to that paint (the helper's is its own). Start-up must stay
+independent of the number of tickets: articles are loaded in one query and tickets are never counted.
+`paced_enter_to_sale_s` is the wait a cashier sees after the PIN's Enter when the typing took longer than the
+background loading (runs of their own).
 Target: <= 0.6 s (issue 16). `--quick`: 20,000 tickets, 3 runs (default 100,000 tickets, 5 runs).
 """
 

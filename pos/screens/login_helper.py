@@ -102,7 +102,8 @@ class LoginHelper:
         if kind != "login":
             return None
         self.logged_in = True
-        self.gone = True  # it ends after a login
+        self.gone = True  # it ends after a login: collected in the background, not waited for here
+        threading.Thread(target=self._collect, name="login-helper-exit", daemon=True).start()
         return value  # type: ignore[no-any-return]
 
     def wait_for_logins(self) -> None:
@@ -119,6 +120,10 @@ class LoginHelper:
             if os.waitpid(self.pid, os.WNOHANG) == (0, 0):
                 os.kill(self.pid, signal.SIGTERM)
                 os.waitpid(self.pid, 0)
+
+    def _collect(self) -> None:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
 
     def _first_reply(self) -> tuple[str, Any]:
         if self._first is None:

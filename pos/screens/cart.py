@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pos.domain.till import TenderRequest
+from pos.services.loading import load_database_side
 
 if TYPE_CHECKING:
     from pos.services.checkout import SaleRequest
@@ -40,6 +41,7 @@ class Cart:
         return sum(entry.quantity for entry in self.entries if entry.article_id == article_id)
 
     def request(self) -> SaleRequest:
+        load_database_side()
         from pos.services.checkout import CartLine, SaleRequest
 
         return SaleRequest(

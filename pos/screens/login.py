@@ -18,6 +18,7 @@ from textual.widgets import Header, Input, Label, Static
 from pos.errors import PosError
 from pos.i18n import N_
 from pos.screens.base import PosScreen, footer
+from pos.services.loading import load_database_side
 
 if TYPE_CHECKING:  # the services load in the background while the login screen is up (see PosApp)
     from pos.runtime import Runtime
@@ -137,10 +138,12 @@ def to_the_till(app: Any, operator: Actor, found: LoginShift) -> bool:
     if found.state == "own" and found.shift is not None:
         app.start_selling(operator, found.shift)
     elif found.state == "none":
+        load_database_side()
         from pos.screens.shift import ShiftOpenScreen
 
         app.switch_screen(ShiftOpenScreen(operator))
     elif operator.role == "admin" and found.shift is not None:
+        load_database_side()
         from pos.screens.shift import ShiftCloseScreen
 
         app.switch_screen(ShiftCloseScreen(operator, found.shift, owner=found.operator))

@@ -555,6 +555,7 @@ class SaleScreen(PosScreen):
             )
 
     def _show_order(self, order: dict[str, object]) -> None:
+        load_database_side()
         from pos.screens.order import OrderScreen
 
         self.say("")
@@ -593,6 +594,7 @@ class SaleScreen(PosScreen):
     # --- leaving ------------------------------------------------------------------------------------------
 
     def action_pay(self) -> None:
+        load_database_side()
         from pos.screens.payment import PaymentScreen
 
         if not self.cart.entries:
@@ -614,6 +616,7 @@ class SaleScreen(PosScreen):
         return False
 
     def action_close_shift(self) -> None:
+        load_database_side()
         from pos.screens.shift import ShiftCloseScreen
 
         if self.cart_in_the_way():
@@ -622,12 +625,14 @@ class SaleScreen(PosScreen):
             self.app.switch_screen(ShiftCloseScreen(self.app.operator, self.app.shift))
 
     def action_x_report(self) -> None:
+        load_database_side()
         from pos.screens.shift import XReportScreen
 
         if self.app.shift is not None:
             self.app.push_screen(XReportScreen(self.app.shift.id))
 
     def action_cash(self) -> None:
+        load_database_side()
         from pos.screens.shift import CashScreen
 
         if self.app.shift is not None:

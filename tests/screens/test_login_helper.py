@@ -13,11 +13,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pos.runtime import Runtime
 from pos.services.articles import list_articles
 from pos.services.base import system_actor
+from pos.services.demo import load_demo
 from pos.services.till import claim_terminal, open_shift
 from tests.conftest import CONFIG_TOML
+from tests.conftest import test_config as make_config
+from tests.factories import ADMIN
 
 APP = r"""
 import asyncio, json, os, signal, sys, time
@@ -153,3 +158,22 @@ def test_the_child_says_when_the_terminal_runs_already(shop, tmp_path) -> None:
 def test_quitting_on_the_login_screen_ends_the_child(shop, tmp_path) -> None:
     seen = start_app(shop, tmp_path, "quit")
     assert seen["return_code"] == 0 and seen["child_left"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_child_logs_in_and_hands_the_terminal_over(pg_url: str, tmp_path) -> None:
+    """On PostgreSQL the terminal's name is a session advisory lock: the child must give it back at once, or
+    the app could not take it (a lock held by a closed connection lingers until the server ends the session)."""
+    rt = Runtime(config=make_config(), database_url=pg_url)
+    try:
+        load_demo(rt, ADMIN)
+        seen = start_app(with_open_shift(rt), tmp_path, "typed", "kasse:0000")
+        assert seen["child_logged_in"] and seen["operator"] == "kasse" and seen["tiles"]
+        assert seen["terminal_held"] and seen["return_code"] == 0
+        held = claim_terminal(rt)  # another app would hold it: the helper says so and the app ends
+        try:
+            assert start_app(rt, tmp_path, "busy")["return_code"] == 2
+        finally:
+            held.release()
+    finally:
+        rt.engine.dispose()

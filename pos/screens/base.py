@@ -26,6 +26,7 @@ from textual.worker import Worker
 from pos.errors import PosError
 from pos.i18n import Language
 from pos.runtime import Runtime
+from pos.services.loading import load_database_side
 
 if TYPE_CHECKING:
     from pos.services.base import Actor
@@ -67,8 +68,6 @@ class TillApp(App[None]):
 
 def _with_database_side(service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """In the worker: the database side first (pos/services/loading.py), then the use case."""
-    from pos.services.loading import load_database_side
-
     load_database_side()
     return service(*args, **kwargs)
 

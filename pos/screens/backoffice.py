@@ -19,6 +19,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 
 from pos.i18n import N_
 from pos.screens.base import PosModal, PosScreen, footer
+from pos.screens.widgets import fit
 
 DIALOG_CSS = """
 BackOfficeDialog {
@@ -88,18 +89,51 @@ def fill_table(
     table: DataTable[Any],
     columns: Sequence[tuple[str, str]],
     rows: Iterable[tuple[str, Sequence[str | Text]]],
+    *,
+    shrink: str | None = None,
 ) -> None:
     """Empty the table and fill it with (key, cells) rows, each column as wide as its widest cell.
 
     The widths are measured here: DataTable's own measuring waits for its idle pass, and on a loaded machine
-    columns were painted (and stayed) at the widths of their labels."""
+    columns were painted (and stayed) at the widths of their labels. `shrink`: the key of the column that gives
+    up width (its cells cut with an ellipsis) when a table as wide as the screen would be wider, so the others
+    (a ticket code) stay whole instead of running off the edge."""
     rows = list(rows)
     table.clear(columns=True)
-    for index, (key, label) in enumerate(columns):
-        width = max([cell_len(label), *(cell_width(cells[index]) for _key, cells in rows)])
+    widths = [
+        max([cell_len(label), *(cell_width(cells[index]) for _key, cells in rows)])
+        for index, (_key, label) in enumerate(columns)
+    ]
+    keys = [key for key, _label in columns]
+    if shrink in keys:
+        index = keys.index(shrink)
+        room = (
+            table.app.size.width - TABLE_GUTTER
+        )  # such a table spans the screen; its own size is its content
+        over = sum(widths) + 2 * len(widths) - room  # each cell is padded by one on either side
+        if over > 0:
+            widths[index] = max(SHRUNK_MIN, widths[index] - over)
+            rows = [
+                (key, [*cells[:index], _cut(cells[index], widths[index]), *cells[index + 1 :]])
+                for key, cells in rows
+            ]
+    for (key, label), width in zip(columns, widths, strict=True):
         table.add_column(label, key=key, width=width)
     for key, cells in rows:
         table.add_row(*cells, key=key)
+
+
+TABLE_GUTTER = 2  # the vertical scrollbar and a cell of margin
+SHRUNK_MIN = 8
+
+
+def _cut(cell: str | Text, width: int) -> str | Text:
+    if isinstance(cell, Text):
+        if cell.cell_len > width:
+            cell = cell.copy()
+            cell.truncate(width, overflow="ellipsis")
+        return cell
+    return fit(cell, width).rstrip()
 
 
 def cell_width(cell: str | Text) -> int:

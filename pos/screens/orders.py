@@ -284,6 +284,7 @@ class OrdersScreen(BackOfficeScreen):
                 ("code", _("Ticket code")),
             ],
             rows,
+            shrink="article",  # the ticket code stays whole at 80 columns
         )
         title = self.query_one("#order-title", Static)
         if order is None:

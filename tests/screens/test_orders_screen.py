@@ -101,3 +101,15 @@ async def test_reprint_failure_is_told_and_can_be_tried_again(sqlite_url, clock)
         await wait_until(pilot, lambda: "F8: retry." in screen_text(app))
         assert "is offline (connection refused)" in screen_text(app)
     rt.engine.dispose()
+
+
+async def test_at_80_columns_a_long_article_name_gives_way_to_the_ticket_code(sqlite_rt) -> None:
+    article = ticket_article(sqlite_rt, "Silvester 2026/2027 Gala mit Buffet und Feuerwerk 31.12.2026")
+    tickets = issue_tickets(sqlite_rt, article, 2, holder_name="Erika Mustermann")
+    app = HostApp(sqlite_rt, OrdersScreen(), role="cashier")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.route_scan(tickets[0].code)
+        await found(pilot, tickets[0].order_id)
+        text = screen_text(app)
+        assert tickets[0].code in text and tickets[1].code in text  # whole, not cut at the edge
+        assert "Silvester 2026/202…" in text  # the name is cut instead, as much as needed

@@ -255,3 +255,22 @@ def pos(db_url: str, config_file: Path) -> PosCommand:
 @pytest.fixture
 def pos_sqlite(sqlite_url: str, config_file: Path) -> PosCommand:
     return PosCommand(sqlite_url, config_file)
+
+
+# The tests that take 10-30 s each (on two cores, six workers) go first: they start at once instead of at the
+# end, where one of them ran on while the other processes had nothing left (work stealing takes the short tests
+# from behind them). Back to back on two cores: 245 s -> 234 s.
+LONG_TESTS = (
+    "tests/test_no_leaks.py",
+    "tests/screens/test_german.py",
+    "tests/cli/test_gate_scanner.py",
+    "tests/test_cli_fuzz.py",
+    "tests/test_load_postgres.py",
+    "tests/test_crash_safety.py",
+    "tests/screens/test_kiosk.py",
+    "tests/screens/test_shift.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_TESTS))

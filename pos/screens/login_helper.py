@@ -45,6 +45,7 @@ class LoginHelper:
         self.logins_asked = 0  # logins handed to the child, answered or not
         self._logins_answered = 0
         self._answered = threading.Condition()
+        self._closed = False
 
     @classmethod
     def start(cls, runtime: Callable[[], Runtime]) -> LoginHelper | None:
@@ -112,7 +113,10 @@ class LoginHelper:
             self._answered.wait_for(lambda: self._logins_answered >= self.logins_asked)
 
     def close(self) -> None:
-        """End the child if it still runs (the app quit on its login screen) and collect it."""
+        """End the child if it still runs (the app quit on its login screen) and collect it; once."""
+        if self._closed:  # the descriptors' numbers may belong to other files by now
+            return
+        self._closed = True
         for descriptor in (self._requests, self._replies):
             with contextlib.suppress(OSError):
                 os.close(descriptor)

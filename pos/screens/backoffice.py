@@ -107,9 +107,8 @@ def fill_table(
     keys = [key for key, _label in columns]
     if shrink in keys:
         index = keys.index(shrink)
-        room = (
-            table.app.size.width - TABLE_GUTTER
-        )  # such a table spans the screen; its own size is its content
+        # Such a table spans the screen; the table's own size is only its content's.
+        room = table.app.size.width - TABLE_GUTTER
         over = sum(widths) + 2 * len(widths) - room  # each cell is padded by one on either side
         if over > 0:
             widths[index] = max(SHRUNK_MIN, widths[index] - over)
